@@ -1,0 +1,52 @@
+"""One boto3 session per container and one client per service, created lazily on first use.
+
+Adapters take an optional client so tests (and the local runner) can inject one; without it they
+ask this factory, never at import time. The endpoint honours the standard AWS_ENDPOINT_URL settings.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Short timeouts and SDK "standard" retries: a stuck call fails the record (and Lambda retries it)
+# long before the function times out.
+CLIENT_CONFIG = Config(
+    connect_timeout=3,
+    read_timeout=10,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+
+
+@cache
+def session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
+@cache
+def client(service_name: str) -> Any:
+    return session().client(service_name, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def error_code(error: Exception) -> str:
+    """The AWS error code of a ClientError, or the exception's class name for anything else."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", type(error).__name__))
+    return type(error).__name__
+
+
+class LazyClient[C]:
+    """An adapter's client: the injected one, or the factory's on first use."""
+
+    def __init__(self, service_name: str, injected: C | None = None) -> None:
+        self._service_name = service_name
+        self._client = injected
+
+    def get(self) -> C:
+        if self._client is None:
+            self._client = client(self._service_name)
+        return self._client

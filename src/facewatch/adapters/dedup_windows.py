@@ -1,0 +1,88 @@
+"""Camera dedup windows in DedupTable: one item per camera, claimed with one conditional write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from facewatch.adapters import aws
+from facewatch.domain.dedup import DedupWindow
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Window items outlive their window by a day (for inspection), then DynamoDB TTL removes them.
+WINDOW_ITEM_TTL_SECONDS = 86_400
+
+
+def window_key(camera_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"camera#{camera_id}"}}
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    won: bool
+    window: DedupWindow
+
+
+class DedupWindows:
+    def __init__(self, table_name: str, dynamodb: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client: aws.LazyClient[DynamoDBClient] = aws.LazyClient("dynamodb", dynamodb)
+
+    def claim(self, window: DedupWindow) -> Claim:
+        """Opens `window` unless the camera's current window still covers its start.
+
+        Succeeds iff there is no window, the stored one has ended by this frame time, or the stored one
+        was opened by this very alert (a redelivered record must re-send its job). Losing the race is a
+        suppression: the stored window comes back with the failure (ReturnValuesOnConditionCheckFailure),
+        so no second read is needed.
+        """
+        try:
+            self._client.get().update_item(
+                TableName=self._table,
+                Key=window_key(window.camera_id),
+                UpdateExpression=(
+                    "SET window_start = :start, window_end = :end, alert_id = :alert, "
+                    "suppressed_count = :zero, expires_at = :expires"
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR window_end <= :start OR alert_id = :alert",
+                ExpressionAttributeValues={
+                    ":start": {"N": repr(window.start)},
+                    ":end": {"N": repr(window.end)},
+                    ":alert": {"S": window.alert_id},
+                    ":zero": {"N": "0"},
+                    ":expires": {"N": str(int(window.end) + WINDOW_ITEM_TTL_SECONDS)},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if aws.error_code(error) != "ConditionalCheckFailedException":
+                raise
+            item = error.response.get("Item")  # type: ignore[attr-defined]
+            if not item:
+                raise
+            current = DedupWindow(
+                camera_id=window.camera_id,
+                start=float(item["window_start"]["N"]),
+                end=float(item["window_end"]["N"]),
+                alert_id=item["alert_id"]["S"],
+            )
+            return Claim(won=False, window=current)
+        return Claim(won=True, window=window)
+
+    def add_suppressed(self, camera_id: str, alert_id: str, count: int) -> None:
+        """Adds a batch's suppressed sightings to the window they fell in (if it is still current)."""
+        try:
+            self._client.get().update_item(
+                TableName=self._table,
+                Key=window_key(camera_id),
+                UpdateExpression="ADD suppressed_count :n",
+                ConditionExpression="alert_id = :alert",
+                ExpressionAttributeValues={":n": {"N": str(count)}, ":alert": {"S": alert_id}},
+            )
+        except ClientError as error:
+            if aws.error_code(error) != "ConditionalCheckFailedException":
+                raise

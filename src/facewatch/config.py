@@ -1,0 +1,103 @@
+"""Typed settings, read once from the environment and passed down.
+
+Each field's env variable is a contract with template.yaml (tests/template checks they agree):
+template Parameter -> function Environment -> field here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+from typing import Annotated, Self
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from facewatch.domain.sightings import FaceGates
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        # Empty strings mean "not set" so a template default of "" falls back to the field default.
+        return cls.model_validate({key: value for key, value in environ.items() if value != ""})
+
+
+class DetectorSettings(_Settings):
+    dedup_table_name: str = Field(alias="DEDUP_TABLE_NAME")
+    alert_queue_url: str = Field(alias="ALERT_QUEUE_URL")
+    quarantine_bucket_name: str = Field(alias="QUARANTINE_BUCKET_NAME")
+    min_face_confidence: Annotated[float, Field(ge=0, le=100)] = Field(90.0, alias="MIN_FACE_CONFIDENCE")
+    dedup_window_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(60.0, alias="DEDUP_WINDOW_SECONDS")
+    alert_delay_seconds: Annotated[int, Field(ge=0, le=900)] = Field(15, alias="ALERT_DELAY_SECONDS")
+    clip_post_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(10.0, alias="CLIP_POST_ROLL_SECONDS")
+    min_face_height_ratio: Annotated[float, Field(ge=0, le=1)] = Field(0.0, alias="MIN_FACE_HEIGHT_RATIO")
+    min_face_sharpness: Annotated[float, Field(ge=0, le=100)] = Field(0.0, alias="MIN_FACE_SHARPNESS")
+    max_face_abs_yaw_degrees: Annotated[float, Field(ge=0, le=180)] = Field(0.0, alias="MAX_FACE_ABS_YAW_DEGREES")
+
+    @property
+    def gates(self) -> FaceGates:
+        return FaceGates(
+            min_confidence=self.min_face_confidence,
+            min_box_height_ratio=self.min_face_height_ratio,
+            min_sharpness=self.min_face_sharpness,
+            max_abs_yaw_degrees=self.max_face_abs_yaw_degrees,
+        )
+
+
+class AlertSettings(_Settings):
+    dedup_table_name: str = Field(alias="DEDUP_TABLE_NAME")
+    clip_bucket_name: str = Field(alias="CLIP_BUCKET_NAME")
+    alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN")
+    alert_dead_letter_queue_url: str = Field(alias="ALERT_DEAD_LETTER_QUEUE_URL")
+    camera_table_name: str = Field(alias="CAMERA_TABLE_NAME")
+    opensearch_endpoint: str = Field("", alias="OPENSEARCH_ENDPOINT")
+    opensearch_index: str = Field("face-alerts", alias="OPENSEARCH_INDEX", pattern=r"^[a-z0-9][a-z0-9_-]{0,200}$")
+    clip_pre_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(5.0, alias="CLIP_PRE_ROLL_SECONDS")
+    clip_post_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(10.0, alias="CLIP_POST_ROLL_SECONDS")
+    clip_max_attempts: Annotated[int, Field(ge=1, le=50)] = Field(5, alias="CLIP_MAX_ATTEMPTS")
+    # A SigV4 presigned URL lives at most 7 days.
+    clip_url_expiry_seconds: Annotated[int, Field(ge=60, le=604_800)] = Field(3600, alias="CLIP_URL_EXPIRY_SECONDS")
+    aws_region: str = Field("us-east-1", alias="AWS_REGION")
+    # The standard SDK endpoint override (VPC endpoint, emulator). When set, the KVS archived-media
+    # data plane is reached through it too, because endpoints an emulator hands out are not routable.
+    kvs_data_endpoint_override: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+
+    @field_validator("opensearch_endpoint")
+    @classmethod
+    def _endpoint_is_host_or_url(cls, value: str) -> str:
+        if value and not opensearch_base_url(value):
+            raise ValueError("OPENSEARCH_ENDPOINT must be a host name or an http(s) URL")
+        return value
+
+    @property
+    def opensearch_url(self) -> str | None:
+        return opensearch_base_url(self.opensearch_endpoint) if self.opensearch_endpoint else None
+
+
+def opensearch_base_url(endpoint: str) -> str | None:
+    """A bare host (as the domain's DomainEndpoint attribute gives it) means https on 443."""
+    candidate = endpoint.strip().rstrip("/")
+    if "://" not in candidate:
+        candidate = f"https://{candidate}:443"
+    try:
+        parts = urlsplit(candidate)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
+@cache
+def detector_settings() -> DetectorSettings:
+    return DetectorSettings.from_environ(os.environ)
+
+
+@cache
+def alert_settings() -> AlertSettings:
+    return AlertSettings.from_environ(os.environ)

@@ -1,0 +1,114 @@
+"""The alert job: the versioned message the detector queues for the alert stage."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from facewatch.domain.sightings import Sighting
+
+ALERT_JOB_SCHEMA = 1
+# Fragments become listable in KVS about a second after ingestion; ask for the clip after that.
+INGEST_MARGIN_SECONDS = 2.0
+# SQS DelaySeconds is capped at 15 minutes.
+MAX_SQS_DELAY_SECONDS = 900
+
+
+class _Job(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class FaceBox(_Job):
+    width: float
+    height: float
+    left: float
+    top: float
+
+
+class FacePose(_Job):
+    pitch: float
+    roll: float
+    yaw: float
+
+
+class FaceQuality(_Job):
+    brightness: float
+    sharpness: float
+
+
+class TriggeringFace(_Job):
+    """The face that raised the alert: geometry and scores only, never landmarks or pixels."""
+
+    index: int = Field(ge=0)
+    bounding_box: FaceBox
+    confidence: float = Field(ge=0, le=100)
+    quality: FaceQuality | None = None
+    pose: FacePose | None = None
+
+
+class AlertJob(_Job):
+    schema_version: Literal[1] = Field(default=ALERT_JOB_SCHEMA, alias="schema")
+    alert_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$")
+    camera_id: str = Field(min_length=1, max_length=256, pattern=r"^[a-zA-Z0-9_.-]+$")
+    kvs_stream_arn: str = Field(min_length=1, max_length=2048, pattern=r"^arn:aws[a-z-]*:kinesisvideo:")
+    fragment_number: str = Field(min_length=1, max_length=128, pattern=r"^[0-9]+$")
+    producer_timestamp: float
+    server_timestamp: float
+    frame_time: float
+    face: TriggeringFace
+    faces_in_frame: int = Field(ge=1)
+    unmatched_faces_in_frame: int = Field(ge=1)
+    kinesis_sequence_number: str = Field(max_length=128)
+    detected_at: float
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+
+    def to_message(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+
+def build_alert_job(sighting: Sighting, alert_id: str, sequence_number: str, detected_at: float) -> AlertJob:
+    detected = sighting.face.DetectedFace
+    box = detected.BoundingBox
+    source = sighting.source
+    return AlertJob(
+        alert_id=alert_id,
+        camera_id=source.camera_id,
+        kvs_stream_arn=source.stream_arn,
+        fragment_number=source.fragment_number,
+        producer_timestamp=source.producer_timestamp,
+        server_timestamp=source.server_timestamp,
+        frame_time=source.frame_time,
+        face=TriggeringFace(
+            index=sighting.face_index,
+            bounding_box=FaceBox(width=box.Width, height=box.Height, left=box.Left, top=box.Top),
+            confidence=detected.Confidence,
+            quality=(
+                FaceQuality(brightness=detected.Quality.Brightness, sharpness=detected.Quality.Sharpness)
+                if detected.Quality
+                else None
+            ),
+            pose=(
+                FacePose(pitch=detected.Pose.Pitch, roll=detected.Pose.Roll, yaw=detected.Pose.Yaw)
+                if detected.Pose
+                else None
+            ),
+        ),
+        faces_in_frame=sighting.faces_in_frame,
+        unmatched_faces_in_frame=sighting.unmatched_faces_in_frame,
+        kinesis_sequence_number=sequence_number,
+        detected_at=detected_at,
+    )
+
+
+def alert_delay_seconds(frame_time: float, now: float, post_roll_seconds: float, max_delay_seconds: int) -> int:
+    """SQS delay for an alert job: the time left until the clip's post-roll is ingested.
+
+    frame time + post-roll + ingest margin - now, clamped to [0, max_delay]: a record that reached us
+    late (Rekognition results can lag the video by tens of seconds) is not delayed a second time.
+    """
+    remaining = frame_time + post_roll_seconds + INGEST_MARGIN_SECONDS - now
+    cap = min(max_delay_seconds, MAX_SQS_DELAY_SECONDS)
+    return max(0, min(cap, math.ceil(remaining)))

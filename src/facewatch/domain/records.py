@@ -1,0 +1,167 @@
+"""The face-search record a Rekognition Video stream processor writes to Kinesis Data Streams.
+
+Parsed once, strictly, into typed models; anything that does not have that shape is rejected with a
+reason that names the offending field but never echoes its value (no face data or raw payload in logs).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# A Kinesis record's data blob is at most 1 MiB (Kinesis PutRecord limit); anything bigger is not ours.
+MAX_RECORD_BYTES = 1024 * 1024
+# Rekognition reports at most 100 faces per frame; more means the record is not what it claims to be.
+MAX_FACES_PER_FRAME = 100
+MAX_MATCHES_PER_FACE = 4096
+# Epoch seconds accepted as a frame time: after 2000-01-01 and before 2100-01-01.
+MIN_EPOCH_SECONDS = 946_684_800.0
+MAX_EPOCH_SECONDS = 4_102_444_800.0
+
+_KVS_STREAM_ARN = re.compile(
+    r"^arn:aws[a-z-]*:kinesisvideo:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"stream/(?P<name>[a-zA-Z0-9_.-]{1,256})/(?P<created>\d{1,20})$"
+)
+
+
+class MalformedRecordError(ValueError):
+    """The record is not a face-search record; `reason` says why without quoting its content."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Strict(BaseModel):
+    # strict: "[]" is not a list and "99" is not a number; no NaN/Infinity; unknown keys ignored
+    # (Landmarks and other fields are never read, so never kept).
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True, extra="ignore")
+
+
+Ratio = Annotated[float, Field(ge=-10.0, le=10.0)]
+Percent = Annotated[float, Field(ge=0.0, le=100.0)]
+Degrees = Annotated[float, Field(ge=-360.0, le=360.0)]
+EpochSeconds = Annotated[float, Field(gt=MIN_EPOCH_SECONDS, lt=MAX_EPOCH_SECONDS)]
+
+
+class BoxRatios(_Strict):
+    Width: Ratio
+    Height: Ratio
+    Left: Ratio
+    Top: Ratio
+
+
+class HeadPose(_Strict):
+    Pitch: Degrees
+    Roll: Degrees
+    Yaw: Degrees
+
+
+class ImageQuality(_Strict):
+    Brightness: Percent
+    Sharpness: Percent
+
+
+class Detection(_Strict):
+    BoundingBox: BoxRatios
+    Confidence: Percent
+    Pose: HeadPose | None = None
+    Quality: ImageQuality | None = None
+
+
+class MatchIdentity(_Strict):
+    FaceId: str | None = Field(default=None, max_length=256)
+    ExternalImageId: str | None = Field(default=None, max_length=256)
+
+
+class Match(_Strict):
+    Similarity: Percent
+    Face: MatchIdentity | None = None
+
+
+class FaceSearchResult(_Strict):
+    DetectedFace: Detection
+    MatchedFaces: Annotated[list[Match], Field(max_length=MAX_MATCHES_PER_FACE)]
+
+
+class KinesisVideoSource(_Strict):
+    StreamArn: Annotated[str, Field(max_length=2048)]
+    FragmentNumber: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[0-9]+$")]
+    ServerTimestamp: EpochSeconds
+    ProducerTimestamp: EpochSeconds
+    FrameOffsetInSeconds: Annotated[float, Field(ge=0.0, le=86_400.0)]
+
+
+class RecordInput(_Strict):
+    KinesisVideo: KinesisVideoSource
+
+
+class FaceSearchRecord(_Strict):
+    InputInformation: RecordInput
+    FaceSearchResponse: Annotated[list[FaceSearchResult], Field(max_length=MAX_FACES_PER_FRAME)]
+
+
+@dataclass(frozen=True, slots=True)
+class VideoSource:
+    """Where a frame came from: the camera (= KVS stream name) and the fragment holding it."""
+
+    stream_arn: str
+    camera_id: str
+    fragment_number: str
+    producer_timestamp: float
+    server_timestamp: float
+    frame_offset_seconds: float
+
+    @property
+    def frame_time(self) -> float:
+        """Frame time in epoch seconds: the documented mapping for live media."""
+        return self.producer_timestamp + self.frame_offset_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class FaceFrame:
+    """One analysed frame: its source and the faces found in it."""
+
+    source: VideoSource
+    faces: tuple[FaceSearchResult, ...]
+
+
+def camera_id_from_stream_arn(stream_arn: str) -> str:
+    match = _KVS_STREAM_ARN.match(stream_arn)
+    if match is None:
+        raise MalformedRecordError("InputInformation.KinesisVideo.StreamArn: not a Kinesis video stream ARN")
+    return match.group("name")
+
+
+def _describe(error: ValidationError) -> str:
+    # include_input=False: the reason must never carry the offending value (it may be face data).
+    details = error.errors(include_input=False, include_url=False, include_context=False)
+    first = details[0]
+    location = ".".join(str(part) for part in first["loc"]) or "record"
+    more = f" (+{len(details) - 1} more)" if len(details) > 1 else ""
+    return f"{location}: {first['msg']}{more}"
+
+
+def parse_face_frame(data: bytes) -> FaceFrame:
+    """Parses a Kinesis data blob as a face-search record, or raises MalformedRecordError."""
+    if len(data) > MAX_RECORD_BYTES:
+        raise MalformedRecordError(f"record is {len(data)} bytes, over the {MAX_RECORD_BYTES}-byte limit")
+    try:
+        record = FaceSearchRecord.model_validate_json(data)
+    except ValidationError as error:
+        raise MalformedRecordError(_describe(error)) from None
+    except (RecursionError, ValueError) as error:  # nesting too deep for the parser
+        raise MalformedRecordError(f"record could not be parsed: {type(error).__name__}") from None
+    video = record.InputInformation.KinesisVideo
+    source = VideoSource(
+        stream_arn=video.StreamArn,
+        camera_id=camera_id_from_stream_arn(video.StreamArn),
+        fragment_number=video.FragmentNumber,
+        producer_timestamp=video.ProducerTimestamp,
+        server_timestamp=video.ServerTimestamp,
+        frame_offset_seconds=video.FrameOffsetInSeconds,
+    )
+    return FaceFrame(source=source, faces=tuple(record.FaceSearchResponse))

@@ -1,0 +1,67 @@
+"""DetectorFunction: Kinesis face-search records -> deduplicated alert jobs on AlertQueue."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from facewatch.adapters.alert_queue import AlertQueue
+from facewatch.adapters.dedup_windows import DedupWindows
+from facewatch.adapters.quarantine import Quarantine
+from facewatch.config import detector_settings
+from facewatch.observability import logger, metrics, tracer
+from facewatch.services.detect import Detector, StreamRecord, publish_metrics
+
+# A failing record is reported in batchItemFailures; Lambda checkpoints at the lowest failed sequence
+# number and redelivers from there. Never raise for a whole batch: that would retry good records too.
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
+
+
+@cache
+def detector() -> Detector:
+    settings = detector_settings()
+    return Detector(
+        settings=settings,
+        windows=DedupWindows(settings.dedup_table_name),
+        queue=AlertQueue(settings.alert_queue_url),
+        quarantine=Quarantine(settings.quarantine_bucket_name),
+    )
+
+
+def to_stream_record(record: KinesisStreamRecord) -> StreamRecord:
+    raw = record.kinesis.data
+    try:
+        data, decode_error = base64.b64decode(raw, validate=True), None
+    except (binascii.Error, ValueError):
+        data, decode_error = raw.encode("utf-8", "surrogateescape"), "data is not valid base64"
+    shard_id, _, _ = record.event_id.partition(":")
+    return StreamRecord(
+        data=data,
+        decode_error=decode_error,
+        stream_name=record.event_source_arn.rsplit("/", 1)[-1],
+        shard_id=shard_id,
+        sequence_number=record.kinesis.sequence_number,
+        arrived_at=float(record.kinesis.approximate_arrival_timestamp),
+    )
+
+
+def record_handler(record: KinesisStreamRecord) -> None:
+    detector().process(to_stream_record(record))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    with detector().batch() as tally:
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    publish_metrics(tally)
+    return dict(response)

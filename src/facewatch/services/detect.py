@@ -1,0 +1,176 @@
+"""The detector: Kinesis face-search records -> deduplicated alert jobs.
+
+Per record: parse (or quarantine), judge the faces, and for a sighting claim the camera's window and
+queue the alert job. Records without a sighting make no AWS call; a camera whose window is known in
+this container is suppressed without one. Any AWS error propagates so the batch processor reports
+the record as failed and Lambda redelivers it (from the lowest failed sequence number).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from facewatch.adapters.alert_queue import AlertQueue
+from facewatch.adapters.dedup_windows import DedupWindows
+from facewatch.adapters.quarantine import Quarantine, QuarantinedInput
+from facewatch.config import DetectorSettings
+from facewatch.domain.alert_job import alert_delay_seconds, build_alert_job
+from facewatch.domain.dedup import DedupWindow, alert_id_for
+from facewatch.domain.records import MalformedRecordError, parse_face_frame
+from facewatch.domain.sightings import DropReason, judge_frame
+from facewatch.observability import logger, metrics
+
+# Bound on the per-container window cache; a stack has at most a few hundred cameras.
+MAX_CACHED_CAMERAS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    """What the detector needs of a Kinesis record, independent of the Lambda envelope."""
+
+    data: bytes
+    decode_error: str | None
+    stream_name: str
+    shard_id: str
+    sequence_number: str
+    arrived_at: float
+
+
+@dataclass(slots=True)
+class BatchTally:
+    """Counts for one batch, published as metrics once at the end."""
+
+    records: int = 0
+    sightings: int = 0
+    alerts: int = 0
+    suppressed: int = 0
+    malformed: int = 0
+    dropped: Counter[DropReason] = field(default_factory=Counter)
+    # camera -> (alert id of the window, sightings suppressed in it during this batch)
+    suppressed_by_window: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def suppress(self, window: DedupWindow) -> None:
+        self.suppressed += 1
+        key = (window.camera_id, window.alert_id)
+        self.suppressed_by_window[key] = self.suppressed_by_window.get(key, 0) + 1
+
+
+@dataclass(slots=True)
+class _KnownWindow:
+    window: DedupWindow
+    job_sent: bool
+
+
+class Detector:
+    def __init__(
+        self,
+        settings: DetectorSettings,
+        windows: DedupWindows,
+        queue: AlertQueue,
+        quarantine: Quarantine,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._gates = settings.gates
+        self._windows = windows
+        self._queue = queue
+        self._quarantine = quarantine
+        self._clock = clock
+        self._known: dict[str, _KnownWindow] = {}
+        self._tally = BatchTally()
+
+    @contextmanager
+    def batch(self) -> Iterator[BatchTally]:
+        """Scopes a tally to one batch; on exit, suppressed counts go to their windows (one write each)."""
+        self._tally = tally = BatchTally()
+        yield tally
+        for (camera_id, alert_id), count in tally.suppressed_by_window.items():
+            try:
+                self._windows.add_suppressed(camera_id, alert_id, count)
+            except Exception:  # a counter must never fail the batch; the metric has the number
+                logger.warning("suppressed count not stored", extra={"camera_id": camera_id, "alert_id": alert_id})
+
+    def process(self, record: StreamRecord) -> None:
+        tally = self._tally
+        tally.records += 1
+        try:
+            if record.decode_error is not None:
+                raise MalformedRecordError(record.decode_error)
+            frame = parse_face_frame(record.data)
+        except MalformedRecordError as error:
+            self._quarantine_record(record, error.reason)
+            tally.malformed += 1
+            return
+        verdict = judge_frame(frame, self._gates)
+        tally.dropped.update(verdict.dropped)
+        if not verdict.sightings:
+            return
+        tally.sightings += len(verdict.sightings)
+        # One alert per frame at most: the window is claimed by the most confident unknown face.
+        sighting = verdict.sightings[0]
+        camera_id = sighting.camera_id
+        alert_id = alert_id_for(sighting.source, sighting.face_index)
+        known = self._known.get(camera_id)
+        if known is not None:
+            if known.window.suppresses(sighting.frame_time, alert_id):
+                tally.suppress(known.window)
+                return
+            if known.window.alert_id == alert_id and known.job_sent:
+                return  # the same record redelivered to this container: its job is already queued
+        claim = self._windows.claim(
+            DedupWindow.opened_by(camera_id, sighting.frame_time, alert_id, self._settings.dedup_window_seconds)
+        )
+        self._remember(_KnownWindow(claim.window, job_sent=False))
+        if not claim.won:
+            tally.suppress(claim.window)
+            return
+        now = self._clock()
+        job = build_alert_job(sighting, alert_id, record.sequence_number, detected_at=now)
+        delay = alert_delay_seconds(
+            sighting.frame_time, now, self._settings.clip_post_roll_seconds, self._settings.alert_delay_seconds
+        )
+        self._queue.send(job, delay_seconds=delay)
+        self._remember(_KnownWindow(claim.window, job_sent=True))
+        tally.alerts += 1
+        logger.info(
+            "alert raised",
+            extra={"camera_id": camera_id, "alert_id": alert_id, "frame_time": sighting.frame_time, "delay_s": delay},
+        )
+
+    def _remember(self, known: _KnownWindow) -> None:
+        if len(self._known) >= MAX_CACHED_CAMERAS and known.window.camera_id not in self._known:
+            self._known.clear()
+        self._known[known.window.camera_id] = known
+
+    def _quarantine_record(self, record: StreamRecord, reason: str) -> None:
+        key = self._quarantine.keep(
+            QuarantinedInput(
+                stage="detector",
+                source=record.stream_name,
+                item_id=f"{record.shard_id}-{record.sequence_number}",
+                received_at=record.arrived_at,
+                reason=reason,
+                raw=record.data,
+            )
+        )
+        logger.warning(
+            "record quarantined",
+            extra={"reason": reason, "sequence_number": record.sequence_number, "quarantine_key": key},
+        )
+
+
+def publish_metrics(tally: BatchTally) -> None:
+    """One EMF metric set per batch (not per record): counts, and faces dropped by reason."""
+    metrics.add_metric(name="RecordsProcessed", unit=MetricUnit.Count, value=tally.records)
+    metrics.add_metric(name="Sightings", unit=MetricUnit.Count, value=tally.sightings)
+    metrics.add_metric(name="AlertsRaised", unit=MetricUnit.Count, value=tally.alerts)
+    metrics.add_metric(name="SuppressedByWindow", unit=MetricUnit.Count, value=tally.suppressed)
+    metrics.add_metric(name="MalformedRecords", unit=MetricUnit.Count, value=tally.malformed)
+    for reason in DropReason:
+        metrics.add_metric(name=f"FacesDropped_{reason.value}", unit=MetricUnit.Count, value=tally.dropped[reason])
