@@ -46,10 +46,10 @@ pytest: $(STAMP)
 test: lint typecheck validate build pytest
 
 demo: $(STAMP)
-	$(PY) -m scripts.demo
+	$(PY) -m facewatch_local.demo
 
 invoke: $(STAMP)
-	$(PY) -m scripts.invoke --function "$(FUNCTION)" --event "$(EVENT)"
+	$(PY) -m facewatch_local.invoke --function "$(FUNCTION)" --event "$(EVENT)"
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -61,7 +61,7 @@ class DedupWindows:
         except ClientError as error:
             if aws.error_code(error) != "ConditionalCheckFailedException":
                 raise
-            item = error.response.get("Item")  # type: ignore[attr-defined]
+            item: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
             if not item:
                 raise
             current = DedupWindow(

@@ -49,7 +49,7 @@ class TriggeringFace(_Job):
 
 
 class AlertJob(_Job):
-    schema_version: Literal[1] = Field(default=ALERT_JOB_SCHEMA, alias="schema")
+    schema_version: Literal[1] = Field(default=1, alias="schema")
     alert_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$")
     camera_id: str = Field(min_length=1, max_length=256, pattern=r"^[a-zA-Z0-9_.-]+$")
     kvs_stream_arn: str = Field(min_length=1, max_length=2048, pattern=r"^arn:aws[a-z-]*:kinesisvideo:")

@@ -133,14 +133,22 @@ class Detector:
         now = self._clock()
         job = build_alert_job(sighting, alert_id, record.sequence_number, detected_at=now)
         delay = alert_delay_seconds(
-            sighting.frame_time, now, self._settings.clip_post_roll_seconds, self._settings.alert_delay_seconds
+            sighting.frame_time,
+            now,
+            self._settings.clip_post_roll_seconds,
+            self._settings.alert_delay_seconds,
         )
         self._queue.send(job, delay_seconds=delay)
         self._remember(_KnownWindow(claim.window, job_sent=True))
         tally.alerts += 1
         logger.info(
             "alert raised",
-            extra={"camera_id": camera_id, "alert_id": alert_id, "frame_time": sighting.frame_time, "delay_s": delay},
+            extra={
+                "camera_id": camera_id,
+                "alert_id": alert_id,
+                "frame_time": sighting.frame_time,
+                "delay_s": delay,
+            },
         )
 
     def _remember(self, known: _KnownWindow) -> None:
