@@ -28,8 +28,8 @@ $(STAMP): requirements-dev.txt src/requirements.txt
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts facewatch_local
+	$(BIN)/ruff format --check src tests scripts facewatch_local
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

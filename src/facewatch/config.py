@@ -7,6 +7,7 @@ template Parameter -> function Environment -> field here.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Self
@@ -78,8 +79,14 @@ class AlertSettings(_Settings):
         return opensearch_base_url(self.opensearch_endpoint) if self.opensearch_endpoint else None
 
 
+# A DNS name or an IPv4 address (urlsplit lower-cases the host).
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+
 def opensearch_base_url(endpoint: str) -> str | None:
-    """A bare host (as the domain's DomainEndpoint attribute gives it) means https on 443."""
+    """A bare host (as the domain's DomainEndpoint attribute gives it) means https on 443.
+
+    None for anything else than scheme://host[:port]: a path or credentials would be silently dropped."""
     candidate = endpoint.strip().rstrip("/")
     if "://" not in candidate:
         candidate = f"https://{candidate}:443"
@@ -88,7 +95,15 @@ def opensearch_base_url(endpoint: str) -> str | None:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not _HOST_NAME.fullmatch(parts.hostname)
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
         return None
     return f"{parts.scheme}://{parts.hostname}:{port}"
 

@@ -19,6 +19,9 @@ CLIENT_CONFIG = Config(
     read_timeout=10,
     retries={"mode": "standard", "max_attempts": 3},
 )
+# botocore still presigns S3 links with SigV2 in us-east-1; S3 refuses SigV2 for buckets created after
+# June 2020, so the clip links are SigV4 (which also caps them at 7 days, as CLIP_URL_EXPIRY_SECONDS does).
+SERVICE_CONFIG = {"s3": CLIENT_CONFIG.merge(Config(signature_version="s3v4"))}
 
 
 @cache
@@ -28,7 +31,8 @@ def session() -> boto3.session.Session:
 
 @cache
 def client(service_name: str) -> Any:
-    return session().client(service_name, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+    config = SERVICE_CONFIG.get(service_name, CLIENT_CONFIG)
+    return session().client(service_name, config=config)  # type: ignore[call-overload]
 
 
 def error_code(error: Exception) -> str:

@@ -117,6 +117,4 @@ class ClipStore:
 
 
 def _archived_media_client(endpoint_url: str) -> KinesisVideoArchivedMediaClient:
-    return aws.session().client(
-        "kinesis-video-archived-media", endpoint_url=endpoint_url, config=aws.CLIENT_CONFIG
-    )
+    return aws.session().client("kinesis-video-archived-media", endpoint_url=endpoint_url, config=aws.CLIENT_CONFIG)

@@ -89,7 +89,7 @@ def compose_email(context: AlertContext) -> str:
     if place.where:
         lines.append(f"Where:      {place.where}")
     lines += [
-        f"When:       {local:%Y-%m-%d %H:%M:%S} {place.timezone} ({_utc(job.frame_time):%Y-%m-%d %H:%M:%S} UTC)",
+        f"When:       {local:%Y-%m-%d %H:%M:%S %Z} ({place.timezone}) = {_utc(job.frame_time):%Y-%m-%d %H:%M:%S} UTC",
         f"Confidence: {job.face.confidence:.1f}% that this is a face; no employee matched",
         f"Unknown:    {job.unmatched_faces_in_frame} unknown of {job.faces_in_frame} face(s) in the frame",
         *_clip_lines(context),

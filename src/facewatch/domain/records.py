@@ -23,7 +23,8 @@ MAX_EPOCH_SECONDS = 4_102_444_800.0
 
 _KVS_STREAM_ARN = re.compile(
     r"^arn:aws[a-z-]*:kinesisvideo:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"stream/(?P<name>[a-zA-Z0-9_.-]{1,256})/(?P<created>\d{1,20})$"
+    r"stream/(?P<name>[a-zA-Z0-9_.-]{1,256})/(?P<created>\d{1,20})$",
+    re.ASCII,  # and fullmatch below: else `\d` takes any Unicode digit and `$` a trailing newline
 )
 
 
@@ -130,7 +131,7 @@ class FaceFrame:
 
 
 def camera_id_from_stream_arn(stream_arn: str) -> str:
-    match = _KVS_STREAM_ARN.match(stream_arn)
+    match = _KVS_STREAM_ARN.fullmatch(stream_arn)
     if match is None:
         raise MalformedRecordError("InputInformation.KinesisVideo.StreamArn: not a Kinesis video stream ARN")
     return match.group("name")

@@ -52,13 +52,17 @@ class BatchTally:
     suppressed: int = 0
     malformed: int = 0
     dropped: Counter[DropReason] = field(default_factory=Counter)
-    # camera -> (alert id of the window, sightings suppressed in it during this batch)
-    suppressed_by_window: dict[tuple[str, str], int] = field(default_factory=dict)
+    # camera -> (alert id of the window, sightings suppressed in it during this batch). Only the camera's
+    # latest window is kept: windows only move forward, so by the end of the batch an earlier window's
+    # item has been replaced and its conditional count write could only fail.
+    suppressed_by_window: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def suppress(self, window: DedupWindow) -> None:
         self.suppressed += 1
-        key = (window.camera_id, window.alert_id)
-        self.suppressed_by_window[key] = self.suppressed_by_window.get(key, 0) + 1
+        alert_id, count = self.suppressed_by_window.get(window.camera_id, (window.alert_id, 0))
+        if alert_id != window.alert_id:
+            count = 0
+        self.suppressed_by_window[window.camera_id] = (window.alert_id, count + 1)
 
 
 @dataclass(slots=True)
@@ -87,10 +91,10 @@ class Detector:
 
     @contextmanager
     def batch(self) -> Iterator[BatchTally]:
-        """Scopes a tally to one batch; on exit, suppressed counts go to their windows (one write each)."""
+        """Scopes a tally to one batch; on exit, suppressed counts go to their windows (one write per camera)."""
         self._tally = tally = BatchTally()
         yield tally
-        for (camera_id, alert_id), count in tally.suppressed_by_window.items():
+        for camera_id, (alert_id, count) in tally.suppressed_by_window.items():
             try:
                 self._windows.add_suppressed(camera_id, alert_id, count)
             except Exception:  # a counter must never fail the batch; the metric has the number

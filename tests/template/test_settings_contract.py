@@ -1,0 +1,168 @@
+"""One source of truth: template Parameter -> function Environment -> facewatch.config field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from facewatch_local.cfn import function_environment
+from pydantic import ValidationError
+from tests.template.reading import template_copy
+
+from facewatch.config import AlertSettings, DetectorSettings
+
+# Not the template's to set: Lambda sets AWS_REGION itself; AWS_ENDPOINT_URL points SDKs at an emulator.
+RUNTIME_VARIABLES = {"AWS_REGION", "AWS_ENDPOINT_URL"}
+PLATFORM_VARIABLES = {"LOG_LEVEL", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
+
+SettingsClass = type[DetectorSettings] | type[AlertSettings]
+FUNCTIONS: dict[str, SettingsClass] = {"DetectorFunction": DetectorSettings, "AlertFunction": AlertSettings}
+
+
+def aliases(settings: SettingsClass) -> set[str]:
+    return {field.alias for field in settings.model_fields.values() if field.alias}
+
+
+def parse_one(settings: SettingsClass, alias: str, raw: str) -> Any:
+    """The value of the field `alias` when its variable holds `raw` (other required fields filled in)."""
+    environ = {field.alias: "x" for field in settings.model_fields.values() if field.alias and field.is_required()}
+    environ[alias] = raw
+    parsed = settings.from_environ(environ)
+    (name,) = (name for name, field in settings.model_fields.items() if field.alias == alias)
+    return getattr(parsed, name)
+
+
+def parameter_backed_variables() -> Iterator[tuple[str, str, str]]:
+    """(function, variable, parameter) for each variable whose value is a Parameter, directly or in an Fn::If."""
+    template = template_copy()
+    for function in FUNCTIONS:
+        for variable, value in function_environment(template, function).items():
+            for name in _refs(value):
+                if name in template["Parameters"]:
+                    yield function, variable, name
+
+
+def _refs(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            yield value["Ref"]
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _refs(item)
+
+
+SETTING_PARAMETERS = [
+    pytest.param(function, variable, parameter, id=f"{function}-{variable}")
+    for function, variable, parameter in parameter_backed_variables()
+    if variable not in PLATFORM_VARIABLES
+]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_environment_is_exactly_its_settings_fields(template: dict[str, Any], function: str) -> None:
+    # given
+    settings = FUNCTIONS[function]
+    # when
+    environment = function_environment(template, function)
+    # then
+    assert set(environment) - PLATFORM_VARIABLES == aliases(settings) - RUNTIME_VARIABLES
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_sets_every_required_setting(template: dict[str, Any], function: str) -> None:
+    # given
+    settings = FUNCTIONS[function]
+    required = {field.alias for field in settings.model_fields.values() if field.is_required()}
+    # when
+    environment = function_environment(template, function)
+    # then
+    assert required <= set(environment)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_names_its_powertools_service_and_log_level(template: dict[str, Any], function: str) -> None:
+    # when
+    environment = function_environment(template, function)
+    # then
+    assert set(environment) >= PLATFORM_VARIABLES
+    assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "Facewatch"
+    assert environment["LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_functions_have_distinct_service_names(template: dict[str, Any]) -> None:
+    # when
+    names = {function_environment(template, function)["POWERTOOLS_SERVICE_NAME"] for function in FUNCTIONS}
+    # then
+    assert names == {"facewatch-detector", "facewatch-alerter"}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_tunable_setting_is_a_parameter(function: str) -> None:
+    # given: fields with a default are tunables; required fields name the stack's own resources
+    settings = FUNCTIONS[function]
+    tunables = {field.alias for field in settings.model_fields.values() if not field.is_required()}
+    # when
+    backed = {variable for owner, variable, _ in parameter_backed_variables() if owner == function}
+    # then
+    assert tunables - RUNTIME_VARIABLES == backed - PLATFORM_VARIABLES
+
+
+@pytest.mark.parametrize(("function", "variable", "parameter"), SETTING_PARAMETERS)
+def test_parameter_default_is_the_field_default(
+    template: dict[str, Any], function: str, variable: str, parameter: str
+) -> None:
+    # given
+    settings = FUNCTIONS[function]
+    default = template["Parameters"][parameter]["Default"]
+    (field,) = (field for field in settings.model_fields.values() if field.alias == variable)
+    # when
+    deployed = parse_one(settings, variable, str(default))
+    # then
+    assert deployed == field.default
+
+
+@pytest.mark.parametrize(("function", "variable", "parameter"), SETTING_PARAMETERS)
+def test_every_value_the_parameter_allows_is_a_valid_setting(
+    template: dict[str, Any], function: str, variable: str, parameter: str
+) -> None:
+    # given
+    spec = template["Parameters"][parameter]
+    allowed = [spec[bound] for bound in ("MinValue", "MaxValue") if bound in spec] + spec.get("AllowedValues", [])
+    # when
+    rejected = []
+    for value in allowed:
+        try:
+            parse_one(FUNCTIONS[function], variable, str(value))
+        except ValidationError:
+            rejected.append(value)
+    # then
+    assert rejected == []
+
+
+def test_numeric_parameters_are_bounded(template: dict[str, Any]) -> None:
+    # when
+    unbounded = [
+        name
+        for name, spec in template["Parameters"].items()
+        if spec["Type"] == "Number" and "AllowedValues" not in spec and not {"MinValue", "MaxValue"} <= set(spec)
+    ]
+    # then
+    assert unbounded == []
+
+
+def test_every_parameter_is_described(template: dict[str, Any]) -> None:
+    # when
+    undescribed = [name for name, spec in template["Parameters"].items() if not spec.get("Description")]
+    # then
+    assert undescribed == []
+
+
+def test_both_functions_take_the_clip_post_roll_from_one_parameter(template: dict[str, Any]) -> None:
+    # when
+    detector = function_environment(template, "DetectorFunction")["CLIP_POST_ROLL_SECONDS"]
+    alerter = function_environment(template, "AlertFunction")["CLIP_POST_ROLL_SECONDS"]
+    # then
+    assert detector == alerter == {"Ref": "ClipPostRollSeconds"}
