@@ -1,0 +1,260 @@
+"""`make demo` is a test: the recorded scenario through the emulated stack, asserted number by number.
+
+The scenario (events/scenarios/seoul-hq-morning.jsonl, seed 4) holds 267 records: 172 frames without a
+face, 31 with employees only, 60 with the lobby visitor (sightings spanning [40 s, 160 s) of the
+recording), 3 with a blurred face (Confidence < 90) and one record without a FragmentNumber.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from facewatch_local.demo import DemoSummary, run
+from facewatch_local.scenario import (
+    SCENARIO_PATH,
+    dump_scenario,
+    frame_time_of,
+    generate,
+    kinds,
+    load_scenario,
+    restamp,
+)
+
+from facewatch.domain.document import index_name
+
+VISITOR_CAMERA = "seoul-hq-lobby-01"
+DEDUP_WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    summary: DemoSummary
+    printed: str
+    threads_left: set[threading.Thread]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    printed = io.StringIO()
+    threads_before = set(threading.enumerate())
+    summary = run(log_path=tmp_path_factory.mktemp("demo") / "functions.log", stream=printed)
+    return DemoRun(summary, printed.getvalue(), set(threading.enumerate()) - threads_before)
+
+
+@pytest.fixture
+def summary(demo: DemoRun) -> DemoSummary:
+    return demo.summary
+
+
+def test_the_committed_scenario_is_what_its_seed_generates() -> None:
+    assert SCENARIO_PATH.read_text(encoding="utf-8") == dump_scenario(generate())
+
+
+def test_the_scenario_holds_the_cases_the_demo_is_about() -> None:
+    scenario = load_scenario()
+
+    assert kinds(scenario) == {"blur": 3, "employee": 31, "empty": 172, "malformed": 1, "visitor": 60}
+    assert scenario.camera_ids == ("seoul-hq-floor3-east", "seoul-hq-lobby-01", "seoul-hq-parking-b1")
+
+
+def test_re_stamping_moves_the_frame_and_keeps_the_services_number_format() -> None:
+    record = next(r for r in load_scenario().records if r.kind == "visitor")
+    arn = "arn:aws:kinesisvideo:ap-northeast-2:123456789012:stream/seoul-hq-lobby-01/1598784211076"
+
+    unchanged = restamp(record.data, 0.0, {})
+    moved = restamp(record.data, 86_400.0, {VISITOR_CAMERA: arn})
+
+    assert unchanged == record.data
+    video = json.loads(moved)["InputInformation"]["KinesisVideo"]
+    assert video["StreamArn"] == arn
+    assert frame_time_of(moved) == pytest.approx((frame_time_of(record.data) or 0) + 86_400.0)
+    assert re.search(r'"ProducerTimestamp":1\.\d+E9,', moved)
+
+
+def test_every_record_is_read_and_frames_without_a_face_are_filtered_out(summary: DemoSummary) -> None:
+    assert summary.records_put == 267
+    assert summary.records_read == 267
+    assert summary.records_filtered_out == 172
+    assert summary.records_processed == 95
+
+
+def test_the_lingering_visitor_raises_one_alert_per_window_not_one_per_frame(summary: DemoSummary) -> None:
+    assert summary.sightings == 60
+    assert summary.alerts_raised == 2
+    assert summary.suppressed == 58
+    assert [alert.camera_id for alert in summary.alerts] == [VISITOR_CAMERA, VISITOR_CAMERA]
+    first, second = summary.alerts
+    assert second.frame_time - first.frame_time >= DEDUP_WINDOW_SECONDS
+
+
+def test_employees_blurred_faces_and_empty_frames_raise_no_alert(summary: DemoSummary) -> None:
+    assert summary.faces_dropped == {"employee_match": 38, "low_confidence": 3}
+    assert {alert.camera_id for alert in summary.alerts} == {VISITOR_CAMERA}
+
+
+def test_the_malformed_record_is_quarantined_with_its_reason(summary: DemoSummary) -> None:
+    assert summary.malformed == 1
+    [(key, reason)] = summary.quarantined.items()
+    assert key.startswith("quarantine/detector/facewatch-face-search/")
+    assert reason == "InputInformation.KinesisVideo.FragmentNumber: Field required"
+
+
+def test_every_alert_has_a_stored_clip_and_an_sns_delivery(summary: DemoSummary) -> None:
+    assert summary.alert_jobs_received == 2
+    for alert in summary.alerts:
+        assert alert.clip_status == "ok"
+        assert alert.clip_bytes > 0
+        assert alert.clip_uri is not None
+        assert alert.clip_uri.startswith("s3://facewatch-clips/clips/seoul-hq-lobby-01/")
+        assert alert.sns_message_id is not None
+        assert alert.delivered_to_sqs
+        assert alert.email_text is not None
+        assert "Main lobby entrance (seoul-hq-lobby-01)" in alert.email_text
+        assert alert.alert_id in alert.email_text
+
+
+def test_without_opensearch_the_demo_shows_the_document_it_would_have_written(demo: DemoRun) -> None:
+    summary, printed = demo.summary, demo.printed
+
+    assert all(alert.index_target is None for alert in summary.alerts)
+    assert "OpenSearch: not configured" in printed
+    for alert in summary.alerts:
+        assert alert.document["alert_id"] == alert.alert_id
+        assert alert.document["clip_status"] == "ok"
+        assert alert.document["location"]["site"] == "Seoul HQ"
+
+
+def test_alert_latency_in_scenario_time_is_seconds_not_minutes(summary: DemoSummary) -> None:
+    for alert in summary.alerts:
+        assert 2.0 <= alert.recorded_lag_seconds <= 6.0
+        assert 0.0 < alert.pipeline_seconds < 30.0
+
+
+def test_nothing_fails_and_nothing_is_dead_lettered(summary: DemoSummary) -> None:
+    assert summary.problems == ()
+    assert summary.ok
+    assert summary.function_errors == 0
+    assert summary.failed_items == 0
+    assert summary.alert_dead_letters == 0
+    assert summary.detector_failure_destination_messages == 0
+    assert summary.drained
+
+
+def test_the_demo_prints_each_alert_and_a_summary_and_keeps_the_function_logs(demo: DemoRun) -> None:
+    summary, printed = demo.summary, demo.printed
+
+    assert "=== Alert 1 of 2: seoul-hq-lobby-01" in printed
+    assert "=== Alert 2 of 2: seoul-hq-lobby-01" in printed
+    assert "alerts       2 raised, 58 sightings suppressed by the dedup window" in printed
+    assert printed.rstrip().splitlines()[-1].endswith(": ok")
+    logs = summary.log_path.read_text(encoding="utf-8")
+    assert logs.count('"message":"alert raised"') == 2
+    assert '"level":"ERROR"' not in logs
+
+
+def test_the_demo_runs_in_under_a_minute(summary: DemoSummary) -> None:
+    assert summary.elapsed_seconds < 60
+
+
+def test_the_demo_leaves_nothing_running(demo: DemoRun) -> None:
+    endpoint = re.search(r"moto at http://127\.0\.0\.1:(\d+)", demo.printed)
+    assert endpoint is not None
+
+    assert demo.threads_left == set()
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", int(endpoint[1])), timeout=2):
+        pass
+
+
+class _RecordingOpenSearch:
+    """Stands in for an OpenSearch domain on 127.0.0.1 and records every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, str], Any]] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"null")
+                recorder.requests.append(("PUT", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                index, _, doc_id = self.path.strip("/").partition("/_doc/")
+                answer = {"acknowledged": True} if not doc_id else {"_index": index, "_id": doc_id, "result": "created"}
+                payload = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> _RecordingOpenSearch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def opensearch() -> Iterator[_RecordingOpenSearch]:
+    with _RecordingOpenSearch() as server:
+        yield server
+
+
+def test_with_an_opensearch_endpoint_each_alert_is_indexed_there(
+    opensearch: _RecordingOpenSearch, tmp_path: Path
+) -> None:
+    summary = run(opensearch_endpoint=opensearch.url, log_path=tmp_path / "functions.log", stream=io.StringIO())
+
+    assert summary.ok, summary.problems
+    documents = {path: body for _, path, _, body in opensearch.requests if "/_doc/" in path}
+    assert set(documents) == {
+        f"/{index_name('face-alerts', alert.frame_time)}/_doc/{alert.alert_id}" for alert in summary.alerts
+    }
+    assert [body["alert_id"] for body in documents.values()] == [alert.alert_id for alert in summary.alerts]
+    assert all(alert.index_target for alert in summary.alerts)
+    assert all(headers["authorization"].startswith("AWS4-HMAC-SHA256") for _, _, headers, _ in opensearch.requests)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_a_failing_step_fails_the_demo_and_says_which(tmp_path: Path) -> None:
+    # OpenSearch refuses connections: each alert is still notified, then its record fails and stays on
+    # the queue for redelivery after the visibility timeout, longer than the demo waits.
+    summary = run(
+        opensearch_endpoint=f"http://127.0.0.1:{_closed_port()}",
+        log_path=tmp_path / "functions.log",
+        stream=io.StringIO(),
+        alerter_timeout_seconds=3,
+    )
+
+    assert not summary.ok
+    assert "AlertFunction reported 2 failed record(s)" in summary.problems
+    assert all(alert.sns_message_id for alert in summary.alerts)
