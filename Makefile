@@ -19,17 +19,18 @@ help:
 	@echo "make bench     benchmarks (print figures, never fail on speed)"
 	@echo "make build     sam build;  make deploy   sam build && sam deploy"
 
-$(STAMP): requirements-dev.txt src/requirements.txt
+$(STAMP): requirements-dev.txt src/requirements.txt pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts facewatch_local
-	$(BIN)/ruff format --check src tests scripts facewatch_local
+	$(BIN)/ruff check src tests scripts facewatch_local facewatch_cli
+	$(BIN)/ruff format --check src tests scripts facewatch_local facewatch_cli
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

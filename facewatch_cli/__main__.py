@@ -1,0 +1,3 @@
+from facewatch_cli.main import main
+
+raise SystemExit(main())

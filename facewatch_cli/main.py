@@ -1,0 +1,55 @@
+"""Entry point of the `facewatch` command. Each command group lives in its own module and registers
+its sub-commands through `register(subparsers)`; a command is a function `(args) -> int` (exit code)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Command groups, in the order `facewatch --help` lists them. Each module has `register(subparsers)`.
+COMMAND_MODULES = (
+    "facewatch_cli.cameras",
+    "facewatch_cli.faces",
+    "facewatch_cli.proxy",
+    "facewatch_cli.status",
+    "facewatch_cli.dashboards",
+    "facewatch_cli.alerts",
+)
+
+
+class CommandError(Exception):
+    """A failure the operator can act on; printed as one line, exit code 1, no traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="facewatch", description="Operate facewatch: cameras, employees, site proxies, status, dashboards, alerts."
+    )
+    parser.add_argument("--region", help="AWS Region (default: the SDK's configuration)")
+    parser.add_argument("--profile", help="AWS named profile (default: the SDK's configuration)")
+    subparsers = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue  # a command group not built yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except CommandError as error:
+        print(f"facewatch: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
