@@ -26,7 +26,7 @@ def parameter_table(template: dict) -> str:
         if "AllowedValues" in spec:
             bounds.append("one of " + ", ".join(f"`{value}`" for value in spec["AllowedValues"]))
         if "MinValue" in spec or "MaxValue" in spec:
-            bounds.append(f"{spec.get('MinValue', '…')}–{spec.get('MaxValue', '…')}")
+            bounds.append(f"{spec.get('MinValue', 'any')} to {spec.get('MaxValue', 'any')}")
         description = spec.get("Description", "").replace("|", "\\|")
         extra = f" ({'; '.join(bounds)})" if bounds else ""
         rows.append(f"| `{name}` | {shown} | {description}{extra} |")

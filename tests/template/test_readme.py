@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from facewatch_local.stack import load_template
 from scripts.doc_parameters import parameter_table
 
