@@ -1,7 +1,7 @@
 """Renders the README's parameter table from template.yaml (one source of truth).
 
-    python -m scripts.doc_parameters          # rewrite the table in README.md
-    python -m scripts.doc_parameters --check  # exit 1 when README.md is out of date
+python -m scripts.doc_parameters          # rewrite the table in README.md
+python -m scripts.doc_parameters --check  # exit 1 when README.md is out of date
 """
 
 from __future__ import annotations
