@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import operator
 import sys
 import time
 import traceback
@@ -39,6 +38,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 from facewatch_local.cfn import Resolver, TemplateError, resolve_parameters, resource
+from facewatch_local.event_pattern import FilterPatternError, condition_matches, leaves, rules
+from facewatch_local.event_pattern import Path as _Path
 from facewatch_local.moto_server import patched_environ
 
 if TYPE_CHECKING:
@@ -321,75 +322,6 @@ class LocalFunction:
         return totals
 
 
-_Path = tuple[str, ...]
-_NUMERIC_OPERATORS: Final[dict[str, Callable[[float, float], bool]]] = {
-    "=": operator.eq,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-class FilterPatternError(ValueError):
-    """A filter pattern uses something this emulation does not implement."""
-
-
-def _leaves(node: Any, path: _Path) -> Iterator[tuple[_Path, Any]]:
-    # Arrays add no path step: each element is flattened under the array's path, so a rule on a field
-    # inside an array of objects matches when any element matches, and [] contributes no value.
-    if isinstance(node, dict):
-        for key, child in node.items():
-            yield from _leaves(child, (*path, key))
-    elif isinstance(node, list):
-        for element in node:
-            yield from _leaves(element, path)
-    else:
-        yield path, node
-
-
-def _rules(pattern: Mapping[str, Any], path: _Path) -> Iterator[tuple[_Path, list[Any]]]:
-    for key, rule in pattern.items():
-        if isinstance(rule, dict):
-            yield from _rules(rule, (*path, key))
-        elif isinstance(rule, list):
-            yield (*path, key), rule
-        else:
-            raise FilterPatternError(f"pattern leaf {'.'.join((*path, key))} must be a list of conditions")
-
-
-def _same_literal(expected: Any, value: Any) -> bool:
-    # JSON's true is not the number 1, although Python's True == 1.
-    if isinstance(expected, bool) or isinstance(value, bool):
-        return type(expected) is type(value) and expected == value
-    return bool(expected == value)
-
-
-def _condition_matches(condition: Any, values: list[Any]) -> bool:
-    if not isinstance(condition, dict):
-        return any(_same_literal(condition, value) for value in values)
-    if len(condition) != 1:
-        raise FilterPatternError(f"unsupported condition {condition!r}")
-    (name, argument), *_ = condition.items()
-    if name == "exists" and isinstance(argument, bool):
-        return bool(values) is argument
-    if name == "numeric":
-        if not isinstance(argument, list) or len(argument) not in (2, 4):
-            raise FilterPatternError(f"unsupported numeric condition {argument!r}")
-        if any(op not in _NUMERIC_OPERATORS for op in argument[::2]):
-            raise FilterPatternError(f"unsupported numeric condition {argument!r}")
-        pairs = list(zip(argument[::2], argument[1::2], strict=True))
-        return any(
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and all(_NUMERIC_OPERATORS[op](value, bound) for op, bound in pairs)
-            for value in values
-        )
-    if name == "prefix" and isinstance(argument, str):
-        return any(isinstance(value, str) and value.startswith(argument) for value in values)
-    raise FilterPatternError(f"unsupported condition {name!r}")
-
-
 @dataclass(frozen=True, slots=True)
 class RecordFilter:
     """FilterCriteria.Filters: a record is delivered when any pattern matches it."""
@@ -401,23 +333,23 @@ class RecordFilter:
         filters = (criteria or {}).get("Filters", [])
         patterns = tuple(json.loads(item["Pattern"]) for item in filters)
         for pattern in patterns:  # an unsupported operator fails now, not on the first record
-            for _, conditions in _rules(pattern, ()):
+            for _, conditions in rules(pattern, ()):
                 for condition in conditions:
-                    _condition_matches(condition, [])
+                    condition_matches(condition, [])
         return cls(patterns)
 
     def matches(self, document: Mapping[str, Any]) -> bool:
         if not self.patterns:
             return True
         values: dict[_Path, list[Any]] = {}
-        for path, value in _leaves(dict(document), ()):
+        for path, value in leaves(dict(document), ()):
             values.setdefault(path, []).append(value)
         return any(
             all(
                 # A pattern on `data` never matches a record whose data is not JSON (Lambda drops it).
                 (path[0] != "data" or "data" in document)
-                and any(_condition_matches(condition, values.get(path, [])) for condition in conditions)
-                for path, conditions in _rules(pattern, ())
+                and any(condition_matches(condition, values.get(path, [])) for condition in conditions)
+                for path, conditions in rules(pattern, ())
             )
             for pattern in self.patterns
         )

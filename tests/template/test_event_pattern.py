@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.template.event_pattern import kinesis_filter_passes, matches
+from facewatch_local.event_pattern import kinesis_filter_passes, matches
 
 # The example event of the EventBridge "Event patterns" page (abridged).
 EC2_EVENT: dict[str, Any] = {
@@ -68,7 +68,7 @@ def test_true_is_not_the_number_one() -> None:
 
 def test_unknown_operators_are_refused_rather_than_ignored() -> None:
     with pytest.raises(ValueError, match="unsupported"):
-        matches({"source": [{"prefix": "aws."}]}, EC2_EVENT)
+        matches({"source": [{"anything-but": "aws."}]}, EC2_EVENT)
 
 
 def test_filters_are_ored_and_see_only_json_data() -> None:
@@ -78,3 +78,8 @@ def test_filters_are_ored_and_see_only_json_data() -> None:
     assert kinesis_filter_passes(filters, b'{"b": 2}')
     assert not kinesis_filter_passes(filters, b'{"c": 3}')
     assert not kinesis_filter_passes(filters, b"\x00\xffnot json")
+
+
+def test_prefix_matches_the_start_of_a_string_only() -> None:
+    assert matches({"source": [{"prefix": "aws."}]}, {"source": "aws.ec2"})
+    assert not matches({"source": [{"prefix": "aws."}]}, {"source": "my.aws.ec2"})

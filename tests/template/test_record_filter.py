@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from facewatch_local.cfn import NO_VALUE
-from tests.template.event_pattern import kinesis_filter_passes
+from facewatch_local.event_pattern import kinesis_filter_passes
 from tests.template.reading import event, resolver
 
 REPOSITORY = Path(__file__).resolve().parents[2]
