@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "facewatch_cli.status",
     "facewatch_cli.dashboards",
     "facewatch_cli.alerts",
+    "facewatch_cli.sampler",
 )
 
 
@@ -52,4 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # `python -m facewatch_cli.main` runs this file as __main__, a second copy of the module: the command
+    # groups raise facewatch_cli.main.CommandError, which only facewatch_cli.main's own main() catches.
+    from facewatch_cli.main import main as package_main
+
+    raise SystemExit(package_main())

@@ -1,14 +1,16 @@
 """Just enough CloudFormation to read template.yaml the way a deployment would.
 
-Loads the template with cfn-lint's loader (it knows the short-form tags), resolves parameter values the
-way CloudFormation does (defaults, overrides, AllowedValues, MinValue/MaxValue), evaluates Conditions,
-and resolves the intrinsic functions the template uses (Ref, Fn::GetAtt, Fn::Sub, Fn::If, Fn::Join)
-against the resources an emulation has created. Anything else fails loudly with TemplateError, so a
-template change the emulation does not understand cannot go unnoticed.
+Loads the template with cfn-lint's loader (it knows the short-form tags), expands the Fn::ForEach loops
+of the AWS::LanguageExtensions transform for the deployment's parameter values, resolves parameter
+values the way CloudFormation does (defaults, overrides, AllowedValues, MinValue/MaxValue), evaluates
+Conditions, and resolves the intrinsic functions the template uses (Ref, Fn::GetAtt, Fn::Sub, Fn::If,
+Fn::Join) against the resources an emulation has created. Anything else fails loudly with TemplateError,
+so a template change the emulation does not understand cannot go unnoticed.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Mapping
@@ -22,6 +24,16 @@ TEMPLATE_PATH: Final = Path(__file__).resolve().parent.parent / "template.yaml"
 
 # Fn::Sub placeholders: ${Name}, ${Resource.Attribute}; ${!Literal} stands for the text "${Literal}".
 _SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+LANGUAGE_EXTENSIONS: Final = "AWS::LanguageExtensions"
+_FOREACH_PREFIX: Final = "Fn::ForEach::"
+# The sections Fn::ForEach may appear in (at any depth inside their entries).
+_FOREACH_SECTIONS: Final = ("Conditions", "Resources", "Outputs")
+# CloudFormation logical IDs: letters and digits, at most 255 of them.
+_LOGICAL_ID = re.compile(r"^[A-Za-z0-9]{1,255}$")
+_NOT_ALPHANUMERIC = re.compile(r"[^A-Za-z0-9]")
+# Parameter types whose Ref is a list of strings (CloudFormation splits the value on commas).
+_LIST_PARAMETER_TYPES: Final = ("CommaDelimitedList", "List<")
 
 
 class TemplateError(Exception):
@@ -46,12 +58,125 @@ class PhysicalResource:
     attributes: Mapping[str, str] = field(default_factory=dict)
 
 
-def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """The template as plain dicts and lists, short-form tags in their long form (!Ref -> {"Ref": ...})."""
+def read_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The template as written: plain dicts and lists, short-form tags in their long form (!Ref -> {"Ref": ...})."""
     loaded = cfn_yaml.load(str(path))
     # cfn-lint returns dict/str subclasses that carry line numbers; plain values compare and copy simply.
     template: dict[str, Any] = json.loads(json.dumps(loaded))
     return template
+
+
+def load_template(path: Path = TEMPLATE_PATH, parameter_overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The template as the SAM transform receives it: read_template's, with AWS::LanguageExtensions applied
+    for the parameter values of a deployment with these overrides (the defaults when there are none)."""
+    template = read_template(path)
+    if LANGUAGE_EXTENSIONS not in transforms(template):
+        return template
+    return expand_language_extensions(template, resolve_parameters(template, parameter_overrides))
+
+
+def transforms(template: Mapping[str, Any]) -> list[str]:
+    """The template's Transform, always as a list."""
+    declared = template.get("Transform", [])
+    return [declared] if isinstance(declared, str) else list(declared)
+
+
+def expand_language_extensions(template: Mapping[str, Any], parameters: Mapping[str, str]) -> dict[str, Any]:
+    """What the AWS::LanguageExtensions transform hands on for these parameter values (resolve_parameters').
+
+    Every Fn::ForEach in Conditions, Resources and Outputs is expanded and the transform leaves Transform.
+    As CloudFormation does: a collection that is a Ref to a list parameter is its value split on commas, so
+    an empty value is [""] and the loop runs once with an empty item; `${Id}` and `{"Ref": Id}` become the
+    item, `&{Id}` the item without its non-alphanumeric characters, and a Fn::Sub left without placeholders
+    its text. Other language extensions (Fn::Length, Fn::ToJsonString...) are not expanded: the Resolver
+    rejects them.
+    """
+    expanded = copy.deepcopy(dict(template))
+    remaining = [name for name in transforms(template) if name != LANGUAGE_EXTENSIONS]
+    if not remaining:
+        expanded.pop("Transform", None)
+    else:
+        expanded["Transform"] = remaining[0] if len(remaining) == 1 else remaining
+    loops = _ForEach(template.get("Parameters", {}), parameters)
+    for section in _FOREACH_SECTIONS:
+        if section in expanded:
+            expanded[section] = loops.expand(expanded[section])
+            invalid = [key for key in expanded[section] if not _LOGICAL_ID.match(key)]
+            if invalid:
+                raise TemplateError(f"{section}: {', '.join(map(repr, invalid))} not valid logical IDs (A-Z a-z 0-9)")
+    return expanded
+
+
+class _ForEach:
+    """Expands `"Fn::ForEach::Loop": [Identifier, Collection, {OutputKey: OutputValue}]` entries."""
+
+    def __init__(self, declared: Mapping[str, Mapping[str, Any]], parameters: Mapping[str, str]) -> None:
+        self._declared = declared
+        self._parameters = parameters
+
+    def expand(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self.expand(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        result: dict[str, Any] = {}
+        for key, value in node.items():
+            generated = self._loop(key, value) if key.startswith(_FOREACH_PREFIX) else {key: self.expand(value)}
+            for generated_key, generated_value in generated.items():
+                if generated_key in result or (generated_key != key and generated_key in node):
+                    raise TemplateError(f"{generated_key} is defined twice (check {key})")
+                result[generated_key] = generated_value
+        return result
+
+    def _loop(self, key: str, argument: Any) -> dict[str, Any]:
+        if not (isinstance(argument, list) and len(argument) == 3):
+            raise TemplateError(f"{key} takes [identifier, collection, fragment]")
+        identifier, collection, fragment = argument
+        if not isinstance(identifier, str) or not identifier or identifier in self._declared:
+            raise TemplateError(f"{key}: the identifier must be a name that is not a parameter's")
+        if not isinstance(fragment, dict):
+            raise TemplateError(f"{key}: the fragment must be a mapping of output keys to values")
+        generated: dict[str, Any] = {}
+        for item in self._collection(key, collection):
+            for generated_key, value in self.expand(_substitute(fragment, identifier, item)).items():
+                if generated_key in generated:
+                    raise TemplateError(f"{key} generates {generated_key} twice (a duplicate item?)")
+                generated[generated_key] = value
+        return generated
+
+    def _collection(self, key: str, collection: Any) -> list[str]:
+        if isinstance(collection, list) and all(isinstance(item, str | int | float) for item in collection):
+            return [_as_string(item) for item in collection]
+        if isinstance(collection, dict) and set(collection) == {"Ref"}:
+            name = collection["Ref"]
+            if _is_list_parameter(self._declared.get(name, {})) and name in self._parameters:
+                return self._parameters[name].split(",")
+        raise TemplateError(f"{key}: the emulation takes a list of strings or a Ref to a list parameter")
+
+
+def _substitute(node: Any, identifier: str, item: str) -> Any:
+    if isinstance(node, str):
+        alphanumeric = _NOT_ALPHANUMERIC.sub("", item)
+        return node.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", alphanumeric)
+    if isinstance(node, list):
+        return [_substitute(element, identifier, item) for element in node]
+    if isinstance(node, dict):
+        if node == {"Ref": identifier}:
+            return item
+        substituted = {
+            _substitute(key, identifier, item): _substitute(value, identifier, item) for key, value in node.items()
+        }
+        # A Fn::Sub left without placeholders is its text, so Fn::GetAtt [!Sub "Name${Id}", Attribute] names
+        # a resource (the form AWS documents for loops).
+        text = substituted.get("Fn::Sub")
+        if len(substituted) == 1 and isinstance(text, str) and "${" not in text:
+            return text
+        return substituted
+    return node
+
+
+def _is_list_parameter(spec: Mapping[str, Any]) -> bool:
+    return str(spec.get("Type", "")).startswith(_LIST_PARAMETER_TYPES)
 
 
 def resource(template: Mapping[str, Any], logical_id: str, resource_type: str) -> Mapping[str, Any]:
@@ -211,6 +336,8 @@ class Resolver:
         if name == "AWS::NoValue":
             return NO_VALUE
         if name in self._parameters:
+            if _is_list_parameter(self._template.get("Parameters", {}).get(name, {})):
+                return self._parameters[name].split(",")
             return self._parameters[name]
         if name in self._pseudo:
             return self._pseudo[name]

@@ -110,7 +110,7 @@ def deploy_emulated_stack(
     region = session.region_name
     if not region:
         raise ValueError("the session has no region")
-    template = load_template(template_path)
+    template = load_template(template_path, parameter_overrides)
     parameters = resolve_parameters(template, parameter_overrides)
     account_id = session.client("sts").get_caller_identity()["Account"]
     resolver = Resolver(

@@ -71,14 +71,19 @@ def fail_calls(
         seen[0] += 1
         if not starting_at_call <= seen[0] < starting_at_call + times:
             return None
-        http = AWSResponse(url="https://injected.invalid/", status_code=status, headers=HTTPHeaders(), raw=None)
-        parsed = {
-            "Error": {"Code": error_code, "Message": f"injected {error_code}"},
-            "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "injected"},
-        }
-        return http, parsed
+        return error_response(error_code, status)
 
     client.meta.events.register(f"before-call.{service}.{operation}", answer)
+
+
+def error_response(error_code: str, status: int = 400) -> tuple[AWSResponse, dict[str, Any]]:
+    """What a `before-call` handler returns to make botocore raise the modelled error, as if AWS said so."""
+    http = AWSResponse(url="https://injected.invalid/", status_code=status, headers=HTTPHeaders(), raw=None)
+    parsed = {
+        "Error": {"Code": error_code, "Message": f"injected {error_code}"},
+        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "injected"},
+    }
+    return http, parsed
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,14 +77,19 @@ class _NoManagedPolicies:
         return {}
 
 
-@cache
-def _transformed() -> dict[str, Any]:
-    sam_template = template_copy()
+def sam_transform(template: Mapping[str, Any]) -> dict[str, Any]:
+    """The CloudFormation template the SAM transform makes of `template` (a load_template result)."""
+    sam_template = copy.deepcopy(dict(template))
     # As `sam validate` does: the SAM translator wants an S3 location for code, not a local folder.
     sam_template["Globals"]["Function"]["CodeUri"] = "s3://bucket/code.zip"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_DEFAULT_REGION", PSEUDO_PARAMETERS["AWS::Region"])
-        return transform(sam_template, {}, _NoManagedPolicies())  # type: ignore[arg-type]
+        return transform(sam_template, {}, _NoManagedPolicies())  # type: ignore[arg-type,no-any-return]
+
+
+@cache
+def _transformed() -> dict[str, Any]:
+    return sam_transform(_loaded())
 
 
 def sam_transformed() -> dict[str, Any]:

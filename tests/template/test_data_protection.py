@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from facewatch.adapters.dedup_windows import DedupWindows
 from facewatch.domain.dedup import DedupWindow
 
 BUCKETS = ("ClipBucket", "QuarantineBucket")
+TABLES = ("DedupTable", "CameraTable")
 
 
 def bucket_policy(template: dict[str, Any], bucket: str) -> dict[str, Any]:
@@ -120,6 +122,38 @@ def test_alert_topic_is_encrypted_with_its_rotating_key(template: dict[str, Any]
     assert key["EnableKeyRotation"] is True
 
 
+def test_every_topic_is_encrypted_with_a_rotating_key_of_its_own(template: dict[str, Any]) -> None:
+    # when
+    keys = [topic["Properties"].get("KmsMasterKeyId") for _, topic in resources_of_type(template, "AWS::SNS::Topic")]
+    # then: AlertTopic and OpsAlarmTopic at least, each with a key of the stack that rotates
+    assert len(keys) >= 2
+    assert len({json.dumps(key) for key in keys}) == len(keys)
+    for key in keys:
+        assert set(key) == {"Ref"}
+        assert properties(template, key["Ref"])["EnableKeyRotation"] is True
+
+
+def test_every_key_rotates(template: dict[str, Any]) -> None:
+    assert all(
+        key["Properties"]["EnableKeyRotation"] is True for _, key in resources_of_type(template, "AWS::KMS::Key")
+    )
+
+
+def test_every_data_stream_is_encrypted(template: dict[str, Any]) -> None:
+    # when: FaceSearchStream, and each camera's when the stack provisions cameras
+    streams = dict(resources_of_type(template, "AWS::Kinesis::Stream"))
+    # then
+    assert "FaceSearchStream" in streams
+    for logical_id, stream in streams.items():
+        assert stream["Properties"]["StreamEncryption"]["EncryptionType"] == "KMS", logical_id
+
+
+def test_every_bucket_and_table_is_one_the_checks_above_cover(template: dict[str, Any]) -> None:
+    # then: a new bucket or table joins BUCKETS or TABLES, and with them every check of this file
+    assert {logical_id for logical_id, _ in resources_of_type(template, "AWS::S3::Bucket")} == set(BUCKETS)
+    assert {logical_id for logical_id, _ in resources_of_type(template, "AWS::DynamoDB::Table")} == set(TABLES)
+
+
 def test_alert_topic_key_lets_only_this_account_and_its_services_use_it(template: dict[str, Any]) -> None:
     # when
     principals = [
@@ -132,7 +166,7 @@ def test_alert_topic_key_lets_only_this_account_and_its_services_use_it(template
     ]
 
 
-@pytest.mark.parametrize("table", ["DedupTable", "CameraTable"])
+@pytest.mark.parametrize("table", TABLES)
 def test_table_is_encrypted_and_recoverable(template: dict[str, Any], table: str) -> None:
     # when
     table_properties = properties(template, table)

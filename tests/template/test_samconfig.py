@@ -34,8 +34,13 @@ def test_default_and_prod_environments_are_configured(samconfig: dict[str, Any])
 def test_environment_validates_with_lint_and_builds_cached_in_parallel(
     samconfig: dict[str, Any], environment: str
 ) -> None:
-    assert samconfig[environment]["validate"]["parameters"] == {"lint": True}
-    assert samconfig[environment]["build"]["parameters"] == {"cached": True, "parallel": True}
+    # language_extensions: sam expands the template's Fn::ForEach (the camera fleet) locally
+    assert samconfig[environment]["validate"]["parameters"] == {"lint": True, "language_extensions": True}
+    assert samconfig[environment]["build"]["parameters"] == {
+        "cached": True,
+        "parallel": True,
+        "language_extensions": True,
+    }
 
 
 @pytest.mark.parametrize("environment", ["default", "prod"])
@@ -48,6 +53,8 @@ def test_environment_deploys_with_iam_capability_a_changeset_review_and_a_manage
     assert deploy["capabilities"] == "CAPABILITY_IAM"
     assert deploy["confirm_changeset"] is True
     assert deploy["resolve_s3"] is True
+    # without it, `sam deploy` cannot package a template with Fn::ForEach
+    assert deploy["language_extensions"] is True
 
 
 def test_prod_overrides_are_values_the_template_accepts(samconfig: dict[str, Any], template: dict[str, Any]) -> None:

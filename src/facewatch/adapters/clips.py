@@ -76,8 +76,9 @@ class ClipStore:
         return client
 
     def store(self, stream_arn: str, span: ClipRange, key: str, metadata: dict[str, str]) -> StoredClip:
-        """Streams the clip for `span` from KVS into s3://bucket/key. Raises ClipUnavailableError for
-        KVS refusals; S3 errors propagate as they are (the job is retried)."""
+        """Streams the clip for `span` from KVS into s3://bucket/key. Raises ClipUnavailableError when KVS
+        refuses it or S3 does not store it: either way the clip is retried with the backoff, and the alert
+        goes out without it after the last attempt rather than wait for the bucket."""
         started = time.monotonic()
         try:
             response = self._media_client(stream_arn).get_clip(
@@ -98,12 +99,15 @@ class ClipStore:
             raise ClipUnavailableError(type(error).__name__) from error
         elapsed = time.monotonic() - started
         payload = _CountingReader(response["Payload"])
-        self._s3.get().upload_fileobj(
-            Fileobj=payload,  # type: ignore[arg-type]
-            Bucket=self._bucket,
-            Key=key,
-            ExtraArgs={"ContentType": CLIP_CONTENT_TYPE, "Metadata": metadata},
-        )
+        try:
+            self._s3.get().upload_fileobj(
+                Fileobj=payload,  # type: ignore[arg-type]
+                Bucket=self._bucket,
+                Key=key,
+                ExtraArgs={"ContentType": CLIP_CONTENT_TYPE, "Metadata": metadata},
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise ClipUnavailableError(aws.error_code(error)) from error
         if payload.size_bytes == 0:
             raise ClipUnavailableError("EmptyClip")
         return StoredClip(size_bytes=payload.size_bytes, get_clip_seconds=elapsed)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facewatch.domain.records import MAX_EPOCH_SECONDS, MAX_FRAME_OFFSET_SECONDS, MIN_EPOCH_SECONDS
 from facewatch.domain.sightings import Sighting
 
 ALERT_JOB_SCHEMA = 1
@@ -14,6 +15,10 @@ ALERT_JOB_SCHEMA = 1
 INGEST_MARGIN_SECONDS = 2.0
 # SQS DelaySeconds is capped at 15 minutes.
 MAX_SQS_DELAY_SECONDS = 900
+
+# The times a record the detector accepts can yield (a frame is its fragment's start plus an offset). A job
+# outside them is not one the detector queued, and its clip range or dates would fail on every delivery.
+JobTime = Annotated[float, Field(gt=MIN_EPOCH_SECONDS, lt=MAX_EPOCH_SECONDS + MAX_FRAME_OFFSET_SECONDS)]
 
 
 class _Job(BaseModel):
@@ -54,14 +59,14 @@ class AlertJob(_Job):
     camera_id: str = Field(min_length=1, max_length=256, pattern=r"^[a-zA-Z0-9_.-]+$")
     kvs_stream_arn: str = Field(min_length=1, max_length=2048, pattern=r"^arn:aws[a-z-]*:kinesisvideo:")
     fragment_number: str = Field(min_length=1, max_length=128, pattern=r"^[0-9]+$")
-    producer_timestamp: float
-    server_timestamp: float
-    frame_time: float
+    producer_timestamp: JobTime
+    server_timestamp: JobTime
+    frame_time: JobTime
     face: TriggeringFace
     faces_in_frame: int = Field(ge=1)
     unmatched_faces_in_frame: int = Field(ge=1)
     kinesis_sequence_number: str = Field(max_length=128)
-    detected_at: float
+    detected_at: JobTime
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 

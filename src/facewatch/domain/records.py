@@ -20,6 +20,12 @@ MAX_MATCHES_PER_FACE = 4096
 # Epoch seconds accepted as a frame time: after 2000-01-01 and before 2100-01-01.
 MIN_EPOCH_SECONDS = 946_684_800.0
 MAX_EPOCH_SECONDS = 4_102_444_800.0
+# A frame's offset inside its fragment; fragments are seconds long, a day is far beyond any.
+MAX_FRAME_OFFSET_SECONDS = 86_400.0
+# A frame is analysed before its record reaches Kinesis, so its time is behind the record's arrival but for
+# the producer's clock error. A frame time further ahead means a wrong clock or a forged record: accepted, it
+# would open a dedup window in the future and silence its camera until then.
+MAX_FRAME_TIME_AHEAD_OF_ARRIVAL_SECONDS = 300.0
 
 _KVS_STREAM_ARN = re.compile(
     r"^arn:aws[a-z-]*:kinesisvideo:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
@@ -93,7 +99,7 @@ class KinesisVideoSource(_Strict):
     FragmentNumber: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[0-9]+$")]
     ServerTimestamp: EpochSeconds
     ProducerTimestamp: EpochSeconds
-    FrameOffsetInSeconds: Annotated[float, Field(ge=0.0, le=86_400.0)]
+    FrameOffsetInSeconds: Annotated[float, Field(ge=0.0, le=MAX_FRAME_OFFSET_SECONDS)]
 
 
 class RecordInput(_Strict):
@@ -166,3 +172,13 @@ def parse_face_frame(data: bytes) -> FaceFrame:
         frame_offset_seconds=video.FrameOffsetInSeconds,
     )
     return FaceFrame(source=source, faces=tuple(record.FaceSearchResponse))
+
+
+def check_frame_time(frame: FaceFrame, arrived_at: float) -> None:
+    """Raises MalformedRecordError when the frame claims a time well after its record reached Kinesis."""
+    ahead = frame.source.frame_time - arrived_at
+    if ahead > MAX_FRAME_TIME_AHEAD_OF_ARRIVAL_SECONDS:
+        raise MalformedRecordError(
+            f"InputInformation.KinesisVideo: frame time is {ahead:.0f} s after the record reached Kinesis "
+            f"(more than {MAX_FRAME_TIME_AHEAD_OF_ARRIVAL_SECONDS:.0f} s: wrong producer clock?)"
+        )

@@ -86,6 +86,8 @@ def judge_frame(frame: FaceFrame, gates: FaceGates) -> FrameVerdict:
             kept.append(index)
         else:
             dropped[reason] += 1
+    if not kept:  # most frames: employees, or faces below the gates
+        return FrameVerdict(sightings=(), dropped=dropped)
     unmatched = sum(1 for result in frame.faces if not result.MatchedFaces)
     sightings = [
         Sighting(

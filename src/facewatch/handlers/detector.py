@@ -35,7 +35,8 @@ def detector() -> Detector:
 
 
 def to_stream_record(record: KinesisStreamRecord) -> StreamRecord:
-    raw = record.kinesis.data
+    kinesis = record.kinesis  # each access builds a new wrapper; read once, per record is the hot path
+    raw = kinesis.data
     try:
         data, decode_error = base64.b64decode(raw, validate=True), None
     except (binascii.Error, ValueError):
@@ -46,8 +47,8 @@ def to_stream_record(record: KinesisStreamRecord) -> StreamRecord:
         decode_error=decode_error,
         stream_name=record.event_source_arn.rsplit("/", 1)[-1],
         shard_id=shard_id,
-        sequence_number=record.kinesis.sequence_number,
-        arrived_at=float(record.kinesis.approximate_arrival_timestamp),
+        sequence_number=kinesis.sequence_number,
+        arrived_at=float(kinesis.approximate_arrival_timestamp),
     )
 
 

@@ -57,7 +57,11 @@ class NotificationInDoubtError(Exception):
 
 def _job_rejection(error: ValidationError) -> str:
     first = error.errors(include_input=False, include_url=False)[0]
-    location = ".".join(str(part) for part in first["loc"]) or "body"
+    parts = [str(part) for part in first["loc"]]
+    if first["type"] == "extra_forbidden" and parts:
+        # The name of an unexpected field is the input's own text, of any size: never echo it.
+        parts[-1] = "(unexpected field)"
+    location = ".".join(parts) or "body"
     return f"not an alert job: {location}: {first['msg']}"
 
 

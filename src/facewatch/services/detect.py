@@ -22,7 +22,7 @@ from facewatch.adapters.quarantine import Quarantine, QuarantinedInput
 from facewatch.config import DetectorSettings
 from facewatch.domain.alert_job import alert_delay_seconds, build_alert_job
 from facewatch.domain.dedup import DedupWindow, alert_id_for
-from facewatch.domain.records import MalformedRecordError, parse_face_frame
+from facewatch.domain.records import MalformedRecordError, check_frame_time, parse_face_frame
 from facewatch.domain.sightings import DropReason, judge_frame
 from facewatch.observability import logger, metrics
 
@@ -107,6 +107,7 @@ class Detector:
             if record.decode_error is not None:
                 raise MalformedRecordError(record.decode_error)
             frame = parse_face_frame(record.data)
+            check_frame_time(frame, record.arrived_at)
         except MalformedRecordError as error:
             self._quarantine_record(record, error.reason)
             tally.malformed += 1

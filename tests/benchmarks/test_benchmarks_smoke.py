@@ -1,0 +1,166 @@
+"""`python -m benchmarks --quick`: every benchmark runs once on tiny inputs, so the code cannot rot.
+
+Nothing here asserts on speed. What is asserted: each section's results keep their shape, the AWS calls
+the benchmarks count are exactly what the inputs imply, and the in-memory AWS the throughput figures rest
+on answers real botocore clients exactly as it answers the stub clients.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from benchmarks.__main__ import main
+from benchmarks.harness import captured_output, factory_answers
+from benchmarks.throughput import Bench
+from benchmarks.workload import mixed_batch
+from tests.support.kinesis import kinesis_event
+
+from facewatch.handlers import detector as detector_handler
+
+SECTIONS = ("machine", "throughput", "call_economy", "cold_start", "cost", "targets")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    output = tmp_path_factory.mktemp("bench") / "latest.json"
+    assert main(["--quick", "--output", str(output)]) == 0
+    return json.loads(output.read_text()), output
+
+
+@pytest.fixture(scope="module")
+def results(quick_run: tuple[dict[str, Any], Path]) -> dict[str, Any]:
+    return quick_run[0]
+
+
+def case(results: dict[str, Any], scenario: str, batching: str) -> dict[str, Any]:
+    found = [c for c in results["call_economy"]["cases"] if (c["scenario"], c["batching"]) == (scenario, batching)]
+    assert len(found) == 1
+    return dict(found[0])
+
+
+def test_the_run_writes_every_section_to_its_json_file(quick_run: tuple[dict[str, Any], Path]) -> None:
+    results, output = quick_run
+
+    assert output.is_file()
+    assert set(SECTIONS) <= set(results)
+    assert results["quick"] is True
+
+
+def test_throughput_reports_every_variant_per_batch(results: dict[str, Any]) -> None:
+    batches = results["throughput"]["batches"]
+
+    assert {b["batch"] for b in batches} == {"no-alert", "mixed"}
+    for batch in batches:
+        assert set(batch["us_per_record"]) == {"floor", "parse", "detector_loop", "handler", "handler_sdk"}
+        assert set(batch["ratio_to_floor"]) == {"parse", "detector_loop", "handler", "handler_sdk"}
+        assert all(value > 0 for value in batch["us_per_record"].values())
+    assert results["throughput"]["profile_no_alert"]
+    assert results["throughput"]["moto_reference"]["us_per_record_handler_on_moto"] > 0
+
+
+def test_a_throughput_batch_makes_one_claim_one_count_write_and_one_job_per_opener(results: dict[str, Any]) -> None:
+    for batch in results["throughput"]["batches"]:
+        openers = batch["kinds"]["opener"]
+        expected = {"dynamodb.UpdateItem": 2 * openers, "sqs.SendMessage": openers} if openers else {}
+
+        assert batch["aws_calls"] == expected
+
+
+def test_the_in_memory_aws_answers_stub_and_botocore_clients_alike() -> None:
+    # One opener (claim, count write, job) and a JSON record that is not a face-search record (quarantined).
+    event = kinesis_event([*(f.record for f in mixed_batch(20)), {"hello": 1}], first_sequence=1)
+    bench = Bench()
+    stores = []
+
+    for sdk in (False, True):
+        container, store = bench.container(sdk=sdk)
+        with captured_output(), factory_answers(detector_handler, "detector", container):
+            response = detector_handler.lambda_handler(event, bench.context)
+        stores.append(store)
+
+        assert response == {"batchItemFailures": []}
+    stub, botocore = stores
+    assert stub.calls == botocore.calls == {"dynamodb.UpdateItem": 2, "sqs.SendMessage": 1, "s3.PutObject": 1}
+    assert stub.objects.keys() == botocore.objects.keys()
+    assert stub.tables == botocore.tables
+
+
+def test_a_person_lingering_two_minutes_costs_two_alerts_and_a_count_write_per_live_batch(
+    results: dict[str, Any],
+) -> None:
+    live = case(results, "lingering", "live")
+
+    # 600 frames at 5/s, batches closed every second: 120 batches, each with suppressed sightings.
+    assert (live["records"], live["detector_invocations"], live["alerts"]) == (600, 120, 2)
+    assert live["calls_detector"] == {"dynamodb.UpdateItem": 2 + 120, "sqs.SendMessage": 2}
+    assert live["calls_alert_stage"] == {
+        "dynamodb.GetItem": 2 + 1,  # two ledger reads; the camera's registry entry read once, then cached
+        "kinesisvideo.GetDataEndpoint": 1,
+        "kinesis-video-archived-media.GetClip": 2,
+        "s3.PutObject": 2,
+        "sns.Publish": 2,
+        "dynamodb.UpdateItem": 2 * 2,
+    }
+    assert live["opensearch_requests"] == {"PutIndexTemplate": 1, "Index": 2}
+
+
+def test_the_same_person_read_as_a_backlog_costs_a_count_write_per_full_batch(results: dict[str, Any]) -> None:
+    backlog = case(results, "lingering", "backlog")
+
+    assert (backlog["detector_invocations"], backlog["alerts"]) == (6, 2)
+    assert backlog["calls_detector"] == {"dynamodb.UpdateItem": 2 + 6, "sqs.SendMessage": 2}
+
+
+@pytest.mark.parametrize("batching", ["live", "backlog"])
+def test_fleet_calls_follow_the_alerts_and_never_the_quiet_records(results: dict[str, Any], batching: str) -> None:
+    fleet = case(results, "fleet", batching)
+    alerts = fleet["alerts"]
+    stage = fleet["calls_alert_stage"]
+
+    assert alerts >= 1
+    assert fleet["window_claims"] == alerts
+    assert fleet["calls_detector"]["sqs.SendMessage"] == alerts
+    assert fleet["suppressed_count_writes"] == fleet["suppressed_count_writes_expected"]
+    assert fleet["calls_detector"]["dynamodb.UpdateItem"] == alerts + fleet["suppressed_count_writes"]
+    assert stage["sns.Publish"] == stage["s3.PutObject"] == stage["kinesis-video-archived-media.GetClip"] == alerts
+    assert stage["dynamodb.UpdateItem"] == 2 * alerts
+    assert fleet["calls_per_record_without_sighting"] == 0
+    assert fleet["records_in_batches_without_sighting"] > 0
+
+
+def test_cold_start_probes_report_imports_and_memory(results: dict[str, Any]) -> None:
+    variants = results["cold_start"]["variants"]
+
+    assert set(variants) == {"boto3", "detector", "detector_no_tracing", "alerter", "alerter_no_tracing"}
+    assert all(v["import_ms"] > 0 and v["import_cpu_ms"] > 0 and v["peak_rss_mb"] > 0 for v in variants.values())
+    # Two mixed 100-record batches, five openers each, in windows of their own.
+    assert variants["detector"]["aws_calls"] == {"dynamodb.UpdateItem": 2 * 10, "sqs.SendMessage": 2 * 5}
+    assert results["cold_start"]["packages"]["status"] in ("built", "not built")
+
+
+@pytest.mark.parametrize("variant", ["alerter", "alerter_no_tracing"])
+def test_the_alert_handler_imports_opensearch_and_requests_at_its_first_index_call(
+    results: dict[str, Any], variant: str
+) -> None:
+    alerter = results["cold_start"]["variants"][variant]
+
+    assert not any(alerter["deferred_loaded_after_stage_build"].values())
+    assert all(alerter["deferred_loaded_after_first_index_call"].values())
+
+
+def test_cost_puts_facewatch_next_to_rekognition_and_kvs(results: dict[str, Any]) -> None:
+    cost = results["cost"]
+
+    assert {item["group"] for item in cost["items"]} == {"facewatch", "rekognition", "kvs"}
+    assert 0 < cost["totals"]["facewatch_share"] < 1
+    assert "2025" in cost["prices_as_of"]
+
+
+def test_every_target_has_a_measurement_and_a_verdict(results: dict[str, Any]) -> None:
+    targets = results["targets"]
+
+    assert len(targets) == 7
+    assert all(set(t) == {"target", "measured", "met"} and isinstance(t["met"], bool) for t in targets)
