@@ -1,0 +1,118 @@
+"""Crash points: the function dies between two of its side effects, once, and the work is redelivered.
+
+Two ways to die: the record handler raises (the batch processor reports that record failed; the container
+lives on, caches warm), or the runtime is killed mid-invocation (timeout, out of memory: the invocation fails
+as a whole, Kinesis retries the whole batch, SQS every message of it, and the next invocation starts cold).
+The same invariants as the fault matrix hold in every cell; the table is printed in the terminal summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from tests.reliability.faults import Fault, FaultInjector, Moment, SqsTime, crash, kill
+from tests.reliability.pipeline import (
+    ALERTER,
+    ALERTS,
+    DETECTOR,
+    Expect,
+    FaultyOpenSearch,
+    Pipeline,
+    alert_jobs,
+    claims,
+    counts,
+    ledger,
+)
+from tests.reliability.report import table
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
+
+CRASH_TABLE = table(
+    "Crash points (the function dies once between two side effects; 4 alerts per cell)",
+    "crash point",
+    "how it dies",
+    "notified",
+    "AlertDLQ",
+    "DetectorDLQ",
+    "clips",
+    "indexed",
+    "invocations det/alert",
+    "invariants",
+    order=2,
+)
+
+
+@dataclass(frozen=True)
+class CrashPoint:
+    name: str
+    function: str
+    service: str
+    operation: str
+    moment: Moment
+    expect: Expect
+    matches: Callable[[Mapping[str, Any]], bool] = lambda _: True
+
+    def fault(self, answer: Callable[[], Any]) -> Fault:
+        return Fault(self.function, self.service, self.operation, answer, self.moment, frozenset({1}), self.matches)
+
+
+IN_DOUBT_NOT_SENT = Expect(notified=ALERTS - 1, alert_dlq=1, indexed=ALERTS - 1, clips_ok=ALERTS - 1)
+IN_DOUBT_SENT = Expect(alert_dlq=1, indexed=ALERTS - 1)
+
+POINTS = [
+    CrashPoint("after the claim", DETECTOR, "dynamodb", "UpdateItem", "after", Expect(), claims),
+    CrashPoint("after the job is queued", DETECTOR, "sqs", "SendMessage", "after", Expect(), alert_jobs),
+    # Right before the next side effect (the ledger records the clip and that publishing begins): the put itself
+    # runs in s3transfer's worker thread, where a dying runtime cannot be staged.
+    CrashPoint("after the S3 put", ALERTER, "dynamodb", "UpdateItem", "before", Expect(), ledger("SET clip")),
+    # The ledger says publishing began: a redelivery cannot know whether SNS got it, so a person checks.
+    CrashPoint("after the notify began, before SNS", ALERTER, "sns", "Publish", "before", IN_DOUBT_NOT_SENT),
+    CrashPoint("after the SNS publish", ALERTER, "sns", "Publish", "after", IN_DOUBT_SENT),
+    CrashPoint(
+        "after the publish is recorded", ALERTER, "dynamodb", "UpdateItem", "after", Expect(), ledger("SET notified_at")
+    ),
+    CrashPoint("after the index", ALERTER, "opensearch", "index", "after", Expect()),
+]
+MODES: dict[str, Callable[[], Any]] = {"record handler raises": crash, "runtime killed": kill}
+CELLS = [(point, mode) for point in POINTS for mode in MODES]
+
+
+@pytest.mark.parametrize(("point", "mode"), CELLS, ids=[f"{point.name}, {mode}" for point, mode in CELLS])
+def test_a_crash_between_side_effects_loses_and_repeats_no_alert(
+    point: CrashPoint,
+    mode: str,
+    emulated: boto3.session.Session,
+    template: dict[str, Any],
+    injector: FaultInjector,
+    sqs_time: SqsTime,
+    opensearch: FaultyOpenSearch,
+) -> None:
+    # given the function dies once at this point
+    fault = point.fault(MODES[mode])
+    injector.reset(fault)
+    prefix = f"cp{CELLS.index((point, mode)):02d}"
+    # when the scenario goes through the pipeline and the work is redelivered
+    outcome = Pipeline(emulated, template, prefix, opensearch=opensearch, injector=injector, sqs_time=sqs_time).run()
+    # then
+    found = counts(outcome)
+    problems = outcome.violations()
+    if found != point.expect:
+        problems.append(f"expected {point.expect}, got {found}")
+    if fault.hits != 1:
+        problems.append(f"the crash fired {fault.hits} times")
+    CRASH_TABLE.add(
+        point.name,
+        mode,
+        f"{found.notified}/{ALERTS}",
+        found.alert_dlq,
+        found.detector_dlq,
+        f"{found.clips_ok} ok",
+        found.indexed,
+        f"{outcome.detector_invocations}/{outcome.alerter_invocations}",
+        "hold" if not problems else "BROKEN: " + "; ".join(problems),
+    )
+    assert problems == []

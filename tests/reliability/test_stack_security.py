@@ -1,0 +1,244 @@
+"""What leaves the pipeline, and what the template suppresses.
+
+Nothing the functions write (logs, metrics, alert jobs, SNS messages, the OpenSearch document, clip metadata)
+carries face data or a raw record: only the camera, times, confidence, geometry of the face box, counts, ids
+and the clip's place. Each kind of output has the fields listed here and no other, so a new field is a decision
+made in this file. Every checkov finding the template suppresses says why, next to its resource.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from facewatch_local.cfn import load_template
+from tests.reliability.faults import FaultInjector, SqsTime
+from tests.reliability.pipeline import FaultyOpenSearch, Pipeline
+from tests.support.records import EMPLOYEE_ID, LANDMARK_TYPES
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
+
+# Face data and record content: never in any output. (The record's own field names would mean a raw record.)
+NEVER = (
+    *LANDMARK_TYPES,
+    "Landmarks",
+    EMPLOYEE_ID,
+    "ExternalImageId",
+    "FaceId",
+    "ImageId",
+    "Similarity",
+    "MatchedFaces",
+    "FaceSearchResponse",
+    "StreamProcessorInformation",
+    "DetectedFace",
+)
+POWERTOOLS_LOG_KEYS = {
+    "level",
+    "location",
+    "message",
+    "timestamp",
+    "service",
+    "cold_start",
+    "function_name",
+    "function_memory_size",
+    "function_arn",
+    "function_request_id",
+    "xray_trace_id",
+    "sampling_rate",
+}
+FACEWATCH_LOG_KEYS = {
+    "camera_id",
+    "alert_id",
+    "frame_time",
+    "delay_s",
+    "clip_status",
+    "latency_s",
+    "reason",
+    "sequence_number",
+    "quarantine_key",
+    "code",
+    "attempt",
+    "retry_in_s",
+}
+BOX = {"width", "height", "left", "top"}
+# The alert job between the stages. Pose and quality are scores of the face, not identity; nothing
+# downstream reads them (they are not in the alert or the document).
+JOB_FIELDS = {
+    "schema",
+    "alert_id",
+    "camera_id",
+    "kvs_stream_arn",
+    "fragment_number",
+    "producer_timestamp",
+    "server_timestamp",
+    "frame_time",
+    "faces_in_frame",
+    "unmatched_faces_in_frame",
+    "kinesis_sequence_number",
+    "detected_at",
+    "face",
+    *(f"face.{name}" for name in ("index", "confidence", "bounding_box", "quality", "pose")),
+    *(f"face.bounding_box.{name}" for name in BOX),
+    "face.quality.brightness",
+    "face.quality.sharpness",
+    *(f"face.pose.{name}" for name in ("pitch", "roll", "yaw")),
+}
+PLACE = {"id", "display_name", "site", "floor", "zone", "timezone"}
+NOTICE_FIELDS = {
+    "schema",
+    "event_type",
+    "alert_id",
+    "frame_time",
+    "frame_time_local",
+    "confidence",
+    "faces_in_frame",
+    "unknown_faces",
+    "detected_at",
+    "notified_at",
+    "camera",
+    *(f"camera.{name}" for name in PLACE),
+    "bounding_box",
+    *(f"bounding_box.{name}" for name in BOX),
+    "clip",
+    *(f"clip.{name}" for name in ("status", "s3_uri", "url", "url_expires_at", "reason")),
+    "kvs",
+    "kvs.stream_arn",
+    "kvs.fragment_number",
+}
+DOCUMENT_FIELDS = {
+    "schema",
+    "timestamp",
+    "alert_id",
+    "camera_id",
+    "face_detected",
+    "employee_match",
+    "confidence",
+    "faces_in_frame",
+    "unknown_faces",
+    "s3_location",
+    "clip_status",
+    "clip_reason",
+    "clip_size_bytes",
+    "kvs_stream_arn",
+    "fragment_number",
+    "detected_at",
+    "notified_at",
+    "alert_latency_seconds",
+    "bounding_box",
+    *(f"bounding_box.{name}" for name in BOX),
+    "location",
+    *(f"location.{name}" for name in ("site", "floor", "zone", "display_name", "timezone")),
+}
+# "facewatch: unknown face on <display name> (<camera id>) at <site>, HH:MM:SS UTC"
+SUBJECT = re.compile(r"facewatch: unknown face on [a-z]+ \(exposure-[a-z]+\) at HQ, \d\d:\d\d:\d\d UTC")
+CLIP_METADATA = {"alert-id", "camera-id", "frame-time"}
+
+
+def fields(document: Any, prefix: str = "") -> set[str]:
+    """Every key path of a JSON document, dotted."""
+    if not isinstance(document, dict):
+        return set()
+    found = set()
+    for key, value in document.items():
+        path = f"{prefix}{key}"
+        found |= {path} | fields(value, f"{path}.")
+    return found
+
+
+def emf_metric_names(line: dict[str, Any]) -> set[str]:
+    return {metric["Name"] for directive in line["_aws"]["CloudWatchMetrics"] for metric in directive["Metrics"]}
+
+
+@pytest.fixture(scope="module")
+def everything_written(
+    emulated: boto3.session.Session,
+    template: dict[str, Any],
+    injector: FaultInjector,
+    sqs_time: SqsTime,
+) -> Iterator[dict[str, list[Any]]]:
+    """What the functions wrote when the scenario (unknown faces, an employee, landmarks) went through."""
+    opensearch = FaultyOpenSearch()
+    opensearch.start()
+    try:
+        injector.reset()
+        pipeline = Pipeline(emulated, template, "exposure", opensearch=opensearch, injector=injector, sqs_time=sqs_time)
+        outcome = pipeline.run()
+        assert outcome.violations() == []
+        s3 = emulated.client("s3")
+        clips = s3.list_objects_v2(Bucket=pipeline.stack.clip_bucket_name).get("Contents", [])
+        published = pipeline.published()
+        yield {
+            "log lines": [
+                line
+                for function in (pipeline.detector, pipeline.alerter)
+                for invocation in function.invocations
+                for line in invocation.output.splitlines()
+            ],
+            "alert jobs": [json.loads(body) for body in outcome.jobs_sent],
+            "SNS messages": [json.loads(message.message) for message in published],
+            "SNS subjects": [message.subject for message in published],
+            "documents": [seen.body for seen in opensearch.requests if "/_doc/" in seen.path],
+            "clip metadata": [
+                s3.head_object(Bucket=pipeline.stack.clip_bucket_name, Key=clip["Key"])["Metadata"] for clip in clips
+            ],
+        }
+    finally:
+        opensearch.stop()
+
+
+def test_no_output_carries_face_data_or_a_raw_record(everything_written: dict[str, list[Any]]) -> None:
+    for kind, items in everything_written.items():
+        assert items, f"nothing to check in {kind}"
+        text = json.dumps(items)
+        leaked = [secret for secret in NEVER if secret in text]
+        assert leaked == [], f"{kind} carry {leaked}"
+
+
+def test_log_lines_have_the_powertools_and_facewatch_fields_only(everything_written: dict[str, list[Any]]) -> None:
+    structured = [json.loads(line) for line in everything_written["log lines"] if line.startswith("{")]
+    logs = [line for line in structured if "_aws" not in line]
+    metrics = [line for line in structured if "_aws" in line]
+    assert logs
+    assert metrics
+    for line in logs:
+        assert set(line) <= POWERTOOLS_LOG_KEYS | FACEWATCH_LOG_KEYS, line
+    for line in metrics:
+        # An EMF line holds the metrics, the metadata and the dimension, nothing else.
+        assert set(line) == {"_aws", "service", *emf_metric_names(line)}, line
+    plain = [line for line in everything_written["log lines"] if not line.startswith("{")]
+    assert all(line.startswith(("START ", "END ", "REPORT ")) for line in plain), plain
+
+
+def test_messages_and_documents_have_their_listed_fields_only(everything_written: dict[str, list[Any]]) -> None:
+    for job in everything_written["alert jobs"]:
+        assert fields(job) <= JOB_FIELDS
+    for message in everything_written["SNS messages"]:
+        assert set(message) == {"default", "email", "sqs", "lambda", "https"}
+        for protocol in ("sqs", "lambda", "https"):
+            assert fields(json.loads(message[protocol])) <= NOTICE_FIELDS
+    for document in everything_written["documents"]:
+        assert fields(document) <= DOCUMENT_FIELDS
+    for metadata in everything_written["clip metadata"]:
+        assert set(metadata) == CLIP_METADATA
+
+
+def test_email_subjects_name_the_camera_and_time_only(everything_written: dict[str, list[Any]]) -> None:
+    for subject in everything_written["SNS subjects"]:
+        assert SUBJECT.fullmatch(subject), subject
+
+
+def test_every_checkov_suppression_says_why_next_to_its_resource() -> None:
+    skips = [
+        (logical_id, skip)
+        for logical_id, resource in load_template()["Resources"].items()
+        if isinstance(resource, dict)
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips, "the template suppresses nothing: drop this test, or it no longer sees the suppressions"
+    for logical_id, skip in skips:
+        assert str(skip.get("id", "")).startswith("CKV_"), (logical_id, skip)
+        assert len(str(skip.get("comment", "")).split()) >= 8, f"{logical_id} suppresses {skip['id']} without a reason"
