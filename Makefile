@@ -77,6 +77,8 @@ invoke: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.local_detector
+	$(PY) -m benchmarks.cost_image_mode
 
 deploy: build
 	$(BIN)/sam deploy
