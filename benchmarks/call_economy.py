@@ -18,6 +18,7 @@ does not matter here. OpenSearch, which moto lacks, is a counting stand-in.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from tests.support.aws import AwsCall, CallLog
 from tests.support.detector import suppressed_count_updates, window_claims
 from tests.support.kinesis import kinesis_record, sequence_number
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.records import T0
+from tests.support.records import T0, frame_time
 
 from benchmarks.harness import captured_output, factory_answers
 from benchmarks.report import Table, number, verdict
@@ -280,7 +281,17 @@ def replay(frames: Sequence[Frame], batching: Batching, record_filter: RecordFil
                 if response["batchItemFailures"]:
                     raise AssertionError(f"the alert stage failed a job: {response}")
         alerter_calls = [call for call in log.since(mark) if call.operation != "GetQueueAttributes"]
-    return _summary(frames, planned, detector_calls, alerter_calls, search, jobs, quiet_calls, quiet_records)
+        stored = _stored_suppressed_counts(session.client("dynamodb"), stack.dedup_table_name)
+    writes = _count_writes_implied(planned, jobs, settings.dedup_window_seconds)
+    return _summary(
+        frames, planned, detector_calls, alerter_calls, search, jobs, quiet_calls, quiet_records, stored, writes
+    )
+
+
+def _stored_suppressed_counts(dynamodb: Any, table: str) -> int:
+    """The suppressed_count attributes in DedupTable, summed (read with a client of its own: not counted)."""
+    pages = dynamodb.get_paginator("scan").paginate(TableName=table, ProjectionExpression="suppressed_count")
+    return sum(int(item["suppressed_count"]["N"]) for page in pages for item in page["Items"] if item)
 
 
 def _kinesis_record(record: dict[str, Any], invocation: Invocation, n: int) -> dict[str, Any]:
@@ -329,6 +340,8 @@ def _summary(
     jobs: Sequence[Mapping[str, Any]],
     quiet_calls: int,
     quiet_records: int,
+    stored_suppressed: int,
+    implied_writes: Sequence[int],
 ) -> dict[str, Any]:
     records = len(frames)
     alerts = len(jobs)
@@ -349,15 +362,6 @@ def _summary(
         "OpenSearch": opensearch,
     }
     writes = sum(n for name, n in calls.items() if name.removeprefix("dynamodb.") in DYNAMODB_WRITES)
-    openers = {(job["camera_id"], job["kinesis_sequence_number"]) for job in jobs}
-    expected_count_writes = sum(
-        1
-        for invocation in planned
-        if any(
-            frame.kind.is_sighting and (invocation.camera_id, sequence) not in openers
-            for frame, sequence in zip(invocation.frames, invocation.sequences(), strict=True)
-        )
-    )
     return {
         "records": records,
         "records_delivered": sum(len(invocation.frames) for invocation in planned),
@@ -370,13 +374,60 @@ def _summary(
         "calls_per_1000_records": {name: round(n * 1000 / records, 2) for name, n in totals.items()},
         "window_claims": claims,
         "suppressed_count_writes": count_writes,
-        "suppressed_count_writes_expected": expected_count_writes,
+        "suppressed_count_writes_expected": len(implied_writes),
+        "suppressed_count_stored": stored_suppressed,
+        "suppressed_count_stored_expected": sum(implied_writes),
         "dynamodb_writes_per_alert_detector": round((claims + count_writes) / alerts, 2) if alerts else None,
         "dynamodb_writes_per_alert_pipeline": round(writes / alerts, 2) if alerts else None,
         "dynamodb_claims_per_alert": round(claims / alerts, 3) if alerts else None,
         "calls_per_record_without_sighting": round(quiet_calls / quiet_records, 6) if quiet_records else 0.0,
         "records_in_batches_without_sighting": quiet_records,
     }
+
+
+@dataclass(slots=True)
+class _Window:
+    end: float
+    unwritten: int = 0  # sightings suppressed in it and not yet written to its alert's item
+
+
+def _count_writes_implied(
+    planned: Sequence[Invocation], jobs: Sequence[Mapping[str, Any]], window_seconds: float
+) -> list[int]:
+    """The suppressed-count writes the detector must make, as the delivered records and the alert jobs imply
+    (each write's count, in order).
+
+    A window's count is written once the window has ended in event time: right before its camera's next
+    window is claimed, or at the end of an invocation whose newest sighting (on any camera: the container's
+    counts span the streams it is handed) is at or after the window's end. A camera's last window, not
+    ended by any later sighting, is still counted in the container when the replay stops.
+    """
+    openers = {(job["camera_id"], job["kinesis_sequence_number"]) for job in jobs}
+    current: dict[str, _Window] = {}
+    writes: list[int] = []
+
+    def write(window: _Window) -> None:
+        if window.unwritten:
+            writes.append(window.unwritten)
+            window.unwritten = 0
+
+    for invocation in planned:
+        newest = -math.inf
+        for frame, sequence in zip(invocation.frames, invocation.sequences(), strict=True):
+            if not frame.kind.is_sighting:
+                continue
+            seen_at = frame_time(frame.record)
+            newest = max(newest, seen_at)
+            if (invocation.camera_id, sequence) in openers:
+                if invocation.camera_id in current:
+                    write(current[invocation.camera_id])
+                current[invocation.camera_id] = _Window(end=seen_at + window_seconds)
+            else:
+                current[invocation.camera_id].unwritten += 1
+        for window in current.values():
+            if window.end <= newest:
+                write(window)
+    return writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,8 +445,8 @@ def scenarios(quick: bool) -> list[Scenario]:
             ),
             Scenario(
                 "fleet",
-                "10 cameras at 2 records/s, 2 min, 1 % sightings",
-                camera_fleet(cameras=10, minutes=2, sighting_share=0.02),
+                "10 cameras at 2 records/s, 2 min, 4 % sightings (enough for windows to end)",
+                camera_fleet(cameras=10, minutes=2, sighting_share=0.04),
             ),
         ]
     return [
@@ -468,10 +519,12 @@ def tables(result: Mapping[str, Any]) -> list[Table]:
         f"live = one stream per camera, the template's record filter, batches closed at {delivery['batch_size']} "
         f"records or {delivery['batching_window_seconds']:g} s; backlog = full batches of {delivery['batch_size']}. "
         "One warm container per function.",
-        "detector DynamoDB writes per alert = window claims (exactly one per alert) + suppressed-count writes (one "
-        "per camera per batch with a suppressed sighting); pipeline adds the alert stage's two ledger writes.",
-        f"target: DynamoDB writes per alert <= {TARGET_DYNAMODB_WRITES_PER_ALERT:g}: "
-        + verdict(result["targets"]["dynamodb_writes_per_alert_pipeline_max"] <= TARGET_DYNAMODB_WRITES_PER_ALERT)
+        "detector DynamoDB writes per alert = window claims (exactly one per alert) + suppressed-count writes (at "
+        "most one per window, onto its alert's item once the window has ended; a camera's last window is still "
+        "counted in the container when the replay stops); pipeline adds the alert stage's two ledger writes.",
+        f"target: DynamoDB writes per alert <= {TARGET_DYNAMODB_WRITES_PER_ALERT:g} (the detector's, as in the targets "
+        "table): "
+        + verdict(result["targets"]["dynamodb_writes_per_alert_detector_max"] <= TARGET_DYNAMODB_WRITES_PER_ALERT)
         + "; calls per record with no sighting = 0: "
         + verdict(result["targets"]["calls_per_record_without_sighting_max"] == 0),
     ]

@@ -9,9 +9,9 @@ One store, two ways in:
   the network and the service are missing.
 
 Neither is moto. Time spent inside the store is added to `spent`, which a benchmark subtracts.
-DynamoDB expressions are evaluated for the subset facewatch writes (SET/ADD/REMOVE; comparisons,
-attribute_exists/attribute_not_exists, AND/OR); anything else raises, so a changed expression cannot
-be silently mis-answered.
+DynamoDB expressions are evaluated for the subset facewatch writes (SET, also with if_not_exists; ADD;
+REMOVE; comparisons, attribute_exists/attribute_not_exists, AND/OR); anything else raises, so a changed
+expression cannot be silently mis-answered.
 """
 
 from __future__ import annotations
@@ -101,13 +101,24 @@ def _term_holds(term: str, item: Item, values: Mapping[str, Any]) -> bool:
     raise UnsupportedRequestError(f"condition term {term!r}")
 
 
+_IF_NOT_EXISTS = re.compile(r"^if_not_exists\((\w+),\s*(:\w+)\)$")
+
+
 def apply_update(expression: str, item: Item, values: Mapping[str, Any]) -> None:
-    """An UpdateExpression made of SET a = :x, ... / ADD a :n, ... / REMOVE a, ... clauses."""
+    """An UpdateExpression made of SET a = :x | if_not_exists(a, :x), ... / ADD a :n, ... / REMOVE a, ... clauses."""
     for action, body in re.findall(r"(SET|ADD|REMOVE)\s+(.*?)(?=\s+(?:SET|ADD|REMOVE)\s|$)", expression.strip()):
-        for clause in (part.strip() for part in body.split(",")):
+        for clause in (part.strip() for part in re.split(r",(?![^(]*\))", body)):
             if action == "SET":
-                name, _, placeholder = (piece.strip() for piece in clause.partition("="))
-                item[name] = dict(values[placeholder])
+                name, _, operand = (piece.strip() for piece in clause.partition("="))
+                if match := _IF_NOT_EXISTS.match(operand):
+                    if match.group(1) != name:
+                        raise UnsupportedRequestError(f"SET {clause!r}")
+                    if name not in item:
+                        item[name] = dict(values[match.group(2)])
+                elif operand.startswith(":"):
+                    item[name] = dict(values[operand])
+                else:
+                    raise UnsupportedRequestError(f"SET {clause!r}")
             elif action == "ADD":
                 name, placeholder = clause.split()
                 total = (_value(item[name]) if name in item else Decimal(0)) + _value(values[placeholder])

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from tests.support.aws import fail_calls
-from tests.support.detector import DetectorHarness
+from tests.support.detector import DetectorHarness, counted, suppressed_count_updates
 from tests.support.kinesis import failed_sequence_numbers, kinesis_event, sequence_numbers
 from tests.support.records import CAMERA_ID, frame_at
+
+from facewatch.adapters.alert_ledger import alert_key
 
 LOBBY, GARAGE, CORRIDOR = CAMERA_ID, "seoul-hq-garage-b2", "seoul-hq-corridor-3f"
 
@@ -37,8 +39,7 @@ def test_a_batch_redelivered_to_the_same_container_raises_no_second_alert(harnes
 
     assert failed_sequence_numbers(response) == []
     assert len(harness.alert_jobs()) == 1
-    # no claim and no send: only the batch's suppressed count is written
-    assert [c.operation for c in harness.calls.since(mark)] == ["UpdateItem"]
+    assert harness.calls.since(mark) == [], "no claim, no send, and the suppressed count waits for the window's end"
 
 
 def test_the_opening_record_redelivered_to_a_new_container_resends_its_job_under_the_same_alert_id(
@@ -136,14 +137,28 @@ def test_a_failed_quarantine_write_fails_only_that_record_and_its_retry_keeps_it
     assert harness.alert_jobs() == [], "the good record was alerted again on the retry"
 
 
-def test_a_failed_suppressed_count_write_does_not_fail_the_batch(harness: DetectorHarness) -> None:
-    event = kinesis_event([frame_at(10.0), frame_at(11.0)])
+def test_a_failed_suppressed_count_write_fails_nothing_and_is_retried_at_the_next_flush(
+    harness: DetectorHarness,
+) -> None:
+    harness.invoke(kinesis_event([frame_at(10.0), frame_at(11.0), frame_at(12.0)]))
+    [lobby] = _alert_ids(harness)
     fail_calls(harness.dynamodb, "UpdateItem", "ProvisionedThroughputExceededException", starting_at_call=2)
 
-    response = harness.invoke(event)
+    # The garage's claim (call 1); at the batch end the lobby's window has ended: its count (call 2) fails.
+    response = harness.invoke(kinesis_event([frame_at(71.0, camera_id=GARAGE)]))
 
     assert failed_sequence_numbers(response) == []
     assert len(harness.alert_jobs()) == 1
-    item = harness.window_item(LOBBY)
-    assert item is not None
-    assert item["suppressed_count"] == 0
+    assert harness.alert_item(lobby) is None
+
+    # The lobby's next window: the kept count goes first, then the claim.
+    mark = harness.calls.mark()
+    retry = harness.invoke(kinesis_event([frame_at(72.0)]))
+
+    assert failed_sequence_numbers(retry) == []
+    assert len(harness.alert_jobs()) == 1
+    tries = [counted(update) for update in suppressed_count_updates(harness.calls.calls)]
+    assert tries == [(alert_key(lobby), 2), (alert_key(lobby), 2)], "the failed write, then its retry"
+    retried = [c.params["UpdateExpression"].split()[0] for c in harness.calls.since(mark) if c.service == "dynamodb"]
+    assert retried == ["ADD", "SET"], "the count, then the claim"
+    assert harness.suppressed_count(lobby) == 2

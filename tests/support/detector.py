@@ -23,6 +23,7 @@ from tests.support.aws import (
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.records import T0
 
+from facewatch.adapters.alert_ledger import alert_key
 from facewatch.adapters.alert_queue import AlertQueue
 from facewatch.adapters.dedup_windows import DedupWindows
 from facewatch.adapters.quarantine import Quarantine
@@ -92,6 +93,29 @@ class DetectorHarness:
     def window_item(self, camera_id: str) -> dict[str, Any] | None:
         return dedup_item(self._look["dynamodb"], self.stack.dedup_table_name, camera_id)
 
+    def alert_item(self, alert_id: str) -> dict[str, Any] | None:
+        """An alert's item as stored, numbers as floats, or None."""
+        response = self._look["dynamodb"].get_item(
+            TableName=self.stack.dedup_table_name, Key=alert_key(alert_id), ConsistentRead=True
+        )
+        if "Item" not in response:
+            return None
+        return {k: float(v["N"]) if "N" in v else v.get("S") for k, v in response["Item"].items()}
+
+    def suppressed_count(self, alert_id: str) -> int | None:
+        """The suppressed_count stored on an alert's item (None: no item, or no count on it)."""
+        item = self.alert_item(alert_id)
+        return None if item is None or "suppressed_count" not in item else int(item["suppressed_count"])
+
+    def stored_suppressed_counts(self) -> dict[str, int]:
+        """pk -> suppressed_count, for every DedupTable item that has one (camera items must not)."""
+        counts = {}
+        for page in self._look["dynamodb"].get_paginator("scan").paginate(TableName=self.stack.dedup_table_name):
+            for item in page["Items"]:
+                if "suppressed_count" in item:
+                    counts[item["pk"]["S"]] = int(item["suppressed_count"]["N"])
+        return counts
+
 
 def window_claims(calls: list[AwsCall]) -> list[AwsCall]:
     """The conditional writes that try to open a camera window."""
@@ -99,5 +123,14 @@ def window_claims(calls: list[AwsCall]) -> list[AwsCall]:
 
 
 def suppressed_count_updates(calls: list[AwsCall]) -> list[AwsCall]:
-    """The once-per-batch writes that add suppressed sightings to a window."""
-    return [c for c in calls if c.operation == "UpdateItem" and c.params["UpdateExpression"].startswith("ADD ")]
+    """The writes that add an ended window's suppressed sightings to its alert's item."""
+    return [
+        c
+        for c in calls
+        if c.operation == "UpdateItem" and c.params["UpdateExpression"].startswith("ADD suppressed_count ")
+    ]
+
+
+def counted(call: AwsCall) -> tuple[dict[str, Any], int]:
+    """The key a suppressed-count write adds to, and how many it adds."""
+    return call.params["Key"], int(call.params["ExpressionAttributeValues"][":n"]["N"])

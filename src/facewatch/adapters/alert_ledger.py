@@ -2,6 +2,10 @@
 
 It makes an SQS redelivery resume at the step that failed: the clip is fetched until the notify step
 begins, SNS is published at most once, and indexing repeats (idempotently) until it succeeds.
+
+This module owns the alert item's key and lifetime. The detector adds one attribute to the same item,
+`suppressed_count` (the sightings its window suppressed, see DedupWindows.add_suppressed), which the
+alert stage neither reads nor overwrites.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ class AlertProgress:
         return self.notify_started_at is not None and self.notified_at is None
 
 
-def _key(alert_id: str) -> dict[str, Any]:
+def alert_key(alert_id: str) -> dict[str, Any]:
+    """The DynamoDB key of an alert's item: the one place the `alert#` format is written."""
     return {"pk": {"S": f"alert#{alert_id}"}}
 
 
@@ -58,7 +63,7 @@ class AlertLedger:
         self._client: aws.LazyClient[DynamoDBClient] = aws.LazyClient("dynamodb", dynamodb)
 
     def load(self, alert_id: str) -> AlertProgress:
-        response = self._client.get().get_item(TableName=self._table, Key=_key(alert_id), ConsistentRead=True)
+        response = self._client.get().get_item(TableName=self._table, Key=alert_key(alert_id), ConsistentRead=True)
         return _progress(response["Item"]) if "Item" in response else AlertProgress()
 
     def begin_notify(self, alert_id: str, clip: ClipOutcome, now: float) -> AlertProgress | None:
@@ -70,7 +75,7 @@ class AlertLedger:
         try:
             self._client.get().update_item(
                 TableName=self._table,
-                Key=_key(alert_id),
+                Key=alert_key(alert_id),
                 UpdateExpression="SET clip = :clip, notify_started_at = :now, expires_at = :expires",
                 ConditionExpression="attribute_not_exists(notify_started_at)",
                 ExpressionAttributeValues={
@@ -90,13 +95,13 @@ class AlertLedger:
     def abort_notify(self, alert_id: str) -> None:
         """SNS refused the publish (a definite failure): let the retry publish."""
         self._client.get().update_item(
-            TableName=self._table, Key=_key(alert_id), UpdateExpression="REMOVE notify_started_at"
+            TableName=self._table, Key=alert_key(alert_id), UpdateExpression="REMOVE notify_started_at"
         )
 
     def finish_notify(self, alert_id: str, sns_message_id: str, notified_at: float) -> None:
         self._client.get().update_item(
             TableName=self._table,
-            Key=_key(alert_id),
+            Key=alert_key(alert_id),
             UpdateExpression="SET notified_at = :at, sns_message_id = :id",
             ExpressionAttributeValues={":at": {"N": repr(notified_at)}, ":id": {"S": sns_message_id}},
         )

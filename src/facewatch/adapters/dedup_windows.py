@@ -1,4 +1,9 @@
-"""Camera dedup windows in DedupTable: one item per camera, claimed with one conditional write."""
+"""Camera dedup windows in DedupTable: one item per camera, claimed with one conditional write.
+
+The camera item only says which window is current; it is overwritten by the next one. What a window
+leaves behind, the number of sightings it suppressed, goes onto the item of the alert that opened it
+(alert#ID, keyed and aged by facewatch.adapters.alert_ledger), which no later window touches.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from facewatch.adapters import aws
+from facewatch.adapters.alert_ledger import ALERT_ITEM_TTL_SECONDS, alert_key
 from facewatch.domain.dedup import DedupWindow
 
 if TYPE_CHECKING:
@@ -45,15 +51,13 @@ class DedupWindows:
                 TableName=self._table,
                 Key=window_key(window.camera_id),
                 UpdateExpression=(
-                    "SET window_start = :start, window_end = :end, alert_id = :alert, "
-                    "suppressed_count = :zero, expires_at = :expires"
+                    "SET window_start = :start, window_end = :end, alert_id = :alert, expires_at = :expires"
                 ),
                 ConditionExpression="attribute_not_exists(pk) OR window_end <= :start OR alert_id = :alert",
                 ExpressionAttributeValues={
                     ":start": {"N": repr(window.start)},
                     ":end": {"N": repr(window.end)},
                     ":alert": {"S": window.alert_id},
-                    ":zero": {"N": "0"},
                     ":expires": {"N": str(int(window.end) + WINDOW_ITEM_TTL_SECONDS)},
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -73,16 +77,19 @@ class DedupWindows:
             return Claim(won=False, window=current)
         return Claim(won=True, window=window)
 
-    def add_suppressed(self, camera_id: str, alert_id: str, count: int) -> None:
-        """Adds a batch's suppressed sightings to the window they fell in (if it is still current)."""
-        try:
-            self._client.get().update_item(
-                TableName=self._table,
-                Key=window_key(camera_id),
-                UpdateExpression="ADD suppressed_count :n",
-                ConditionExpression="alert_id = :alert",
-                ExpressionAttributeValues={":n": {"N": str(count)}, ":alert": {"S": alert_id}},
-            )
-        except ClientError as error:
-            if aws.error_code(error) != "ConditionalCheckFailedException":
-                raise
+    def add_suppressed(self, alert_id: str, count: int, now: float) -> None:
+        """Adds `count` suppressed sightings to the window opened by `alert_id`, on that alert's item.
+
+        Unconditional: the alert id names the window for good, so the count lands on the right window
+        whenever it is written, and counts from several containers add up. The item may not exist yet
+        (the alert stage writes it later): ADD creates it, with the alert item's expiry unless it has one.
+        """
+        self._client.get().update_item(
+            TableName=self._table,
+            Key=alert_key(alert_id),
+            UpdateExpression="ADD suppressed_count :n SET expires_at = if_not_exists(expires_at, :expires)",
+            ExpressionAttributeValues={
+                ":n": {"N": str(count)},
+                ":expires": {"N": str(int(now) + ALERT_ITEM_TTL_SECONDS)},
+            },
+        )

@@ -4,10 +4,18 @@ Per record: parse (or quarantine), judge the faces, and for a sighting claim the
 queue the alert job. Records without a sighting make no AWS call; a camera whose window is known in
 this container is suppressed without one. Any AWS error propagates so the batch processor reports
 the record as failed and Lambda redelivers it (from the lowest failed sequence number).
+
+Suppressed sightings are counted in the container, per window, and each window's count is written once,
+onto its alert's item, after the window has ended in event time: right before this container claims the
+camera's next window, or at the end of a batch whose newest sighting is at or after the window's end.
+So an alert costs two DynamoDB writes at most (its claim and its count), however long the person stays.
+A count that cannot be written never fails a record; it stays pending and is tried again at the next
+flush (the SuppressedByWindow metric has the number either way).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -16,6 +24,7 @@ from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from facewatch.adapters import aws
 from facewatch.adapters.alert_queue import AlertQueue
 from facewatch.adapters.dedup_windows import DedupWindows
 from facewatch.adapters.quarantine import Quarantine, QuarantinedInput
@@ -26,7 +35,7 @@ from facewatch.domain.records import MalformedRecordError, check_frame_time, par
 from facewatch.domain.sightings import DropReason, judge_frame
 from facewatch.observability import logger, metrics
 
-# Bound on the per-container window cache; a stack has at most a few hundred cameras.
+# Bound on the per-container window cache and pending counts; a stack has at most a few hundred cameras.
 MAX_CACHED_CAMERAS = 10_000
 
 
@@ -52,23 +61,20 @@ class BatchTally:
     suppressed: int = 0
     malformed: int = 0
     dropped: Counter[DropReason] = field(default_factory=Counter)
-    # camera -> (alert id of the window, sightings suppressed in it during this batch). Only the camera's
-    # latest window is kept: windows only move forward, so by the end of the batch an earlier window's
-    # item has been replaced and its conditional count write could only fail.
-    suppressed_by_window: dict[str, tuple[str, int]] = field(default_factory=dict)
-
-    def suppress(self, window: DedupWindow) -> None:
-        self.suppressed += 1
-        alert_id, count = self.suppressed_by_window.get(window.camera_id, (window.alert_id, 0))
-        if alert_id != window.alert_id:
-            count = 0
-        self.suppressed_by_window[window.camera_id] = (window.alert_id, count + 1)
 
 
 @dataclass(slots=True)
 class _KnownWindow:
     window: DedupWindow
     job_sent: bool
+
+
+@dataclass(slots=True)
+class _PendingCount:
+    """Sightings this container suppressed in one window and has not yet written to its alert's item."""
+
+    window_end: float
+    count: int = 0
 
 
 class Detector:
@@ -87,18 +93,25 @@ class Detector:
         self._quarantine = quarantine
         self._clock = clock
         self._known: dict[str, _KnownWindow] = {}
+        # camera -> alert id of a window -> its pending count; kept across batches, for the container's life.
+        # A camera normally has one entry (its current window); more only while a write keeps failing.
+        self._pending: dict[str, dict[str, _PendingCount]] = {}
         self._tally = BatchTally()
+        self._event_time = -math.inf  # the newest sighting's frame time in the current batch
 
     @contextmanager
     def batch(self) -> Iterator[BatchTally]:
-        """Scopes a tally to one batch; on exit, suppressed counts go to their windows (one write per camera)."""
+        """Scopes a tally to one batch; on exit, writes the counts of the windows that ended in event time.
+
+        The clock is the newest sighting the batch saw on any camera: a camera that went quiet has its
+        last window's count written once another camera's sightings show that window is over.
+        """
         self._tally = tally = BatchTally()
+        self._event_time = -math.inf
         yield tally
-        for camera_id, (alert_id, count) in tally.suppressed_by_window.items():
-            try:
-                self._windows.add_suppressed(camera_id, alert_id, count)
-            except Exception:  # a counter must never fail the batch; the metric has the number
-                logger.warning("suppressed count not stored", extra={"camera_id": camera_id, "alert_id": alert_id})
+        if self._event_time > -math.inf:  # a batch without a sighting makes no call
+            for camera_id in list(self._pending):
+                self._flush_ended(camera_id, self._event_time)
 
     def process(self, record: StreamRecord) -> None:
         tally = self._tally
@@ -120,25 +133,30 @@ class Detector:
         # One alert per frame at most: the window is claimed by the most confident unknown face.
         sighting = verdict.sightings[0]
         camera_id = sighting.camera_id
+        frame_time = sighting.frame_time
+        if frame_time > self._event_time:
+            self._event_time = frame_time
         alert_id = alert_id_for(sighting.source, sighting.face_index)
         known = self._known.get(camera_id)
         if known is not None:
-            if known.window.suppresses(sighting.frame_time, alert_id):
-                tally.suppress(known.window)
+            if known.window.suppresses(frame_time, alert_id):
+                self._suppress(known.window)
                 return
             if known.window.alert_id == alert_id and known.job_sent:
                 return  # the same record redelivered to this container: its job is already queued
+        # The camera's next window: what the ended ones suppressed is written first, then the claim.
+        self._flush_ended(camera_id, frame_time)
         claim = self._windows.claim(
-            DedupWindow.opened_by(camera_id, sighting.frame_time, alert_id, self._settings.dedup_window_seconds)
+            DedupWindow.opened_by(camera_id, frame_time, alert_id, self._settings.dedup_window_seconds)
         )
         self._remember(_KnownWindow(claim.window, job_sent=False))
         if not claim.won:
-            tally.suppress(claim.window)
+            self._suppress(claim.window)
             return
         now = self._clock()
         job = build_alert_job(sighting, alert_id, record.sequence_number, detected_at=now)
         delay = alert_delay_seconds(
-            sighting.frame_time,
+            frame_time,
             now,
             self._settings.clip_post_roll_seconds,
             self._settings.alert_delay_seconds,
@@ -151,7 +169,7 @@ class Detector:
             extra={
                 "camera_id": camera_id,
                 "alert_id": alert_id,
-                "frame_time": sighting.frame_time,
+                "frame_time": frame_time,
                 "delay_s": delay,
             },
         )
@@ -160,6 +178,51 @@ class Detector:
         if len(self._known) >= MAX_CACHED_CAMERAS and known.window.camera_id not in self._known:
             self._known.clear()
         self._known[known.window.camera_id] = known
+
+    def _suppress(self, window: DedupWindow) -> None:
+        """Counts a suppressed sighting against its window: no AWS call."""
+        self._tally.suppressed += 1
+        windows = self._pending.get(window.camera_id)
+        if windows is None:
+            if len(self._pending) >= MAX_CACHED_CAMERAS:
+                self._drop_oldest_pending()
+            windows = self._pending[window.camera_id] = {}
+        pending = windows.get(window.alert_id)
+        if pending is None:
+            pending = windows[window.alert_id] = _PendingCount(window.end)
+        pending.count += 1
+
+    def _flush_ended(self, camera_id: str, event_time: float) -> None:
+        """Writes the pending counts of the camera's windows that ended by `event_time`, once each.
+
+        A failed write is logged and the count kept for the next flush; it never fails the record.
+        """
+        windows = self._pending.get(camera_id)
+        if not windows:
+            return
+        for alert_id, pending in list(windows.items()):
+            if pending.window_end > event_time:
+                continue
+            try:
+                self._windows.add_suppressed(alert_id, pending.count, self._clock())
+            except Exception as error:  # a counter never fails a record; the metric has the number
+                logger.warning(
+                    "suppressed count not stored, kept for the next flush",
+                    extra={"camera_id": camera_id, "alert_id": alert_id, "code": aws.error_code(error)},
+                )
+                continue
+            del windows[alert_id]
+        if not windows:
+            del self._pending[camera_id]
+
+    def _drop_oldest_pending(self) -> None:
+        """Keeps the pending counts bounded: the camera waiting longest gives its counts up (logged)."""
+        camera_id, windows = next(iter(self._pending.items()))
+        del self._pending[camera_id]
+        for alert_id in windows:
+            logger.warning(
+                "suppressed count dropped, too many pending", extra={"camera_id": camera_id, "alert_id": alert_id}
+            )
 
     def _quarantine_record(self, record: StreamRecord, reason: str) -> None:
         key = self._quarantine.keep(
