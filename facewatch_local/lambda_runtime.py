@@ -160,22 +160,34 @@ class Invocation:
     def metrics(self) -> dict[str, float]:
         """The metric values the function emitted in CloudWatch embedded metric format, summed by name."""
         totals: dict[str, float] = {}
-        for line in self.output.splitlines():
-            if not line.startswith("{"):
-                continue
-            try:
-                document = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(document, dict) or "_aws" not in document:
-                continue
-            for directive in document["_aws"].get("CloudWatchMetrics", []):
-                for metric in directive.get("Metrics", []):
-                    name = metric["Name"]
-                    value = document.get(name, 0)
-                    values = value if isinstance(value, list) else [value]
-                    totals[name] = totals.get(name, 0.0) + sum(float(v) for v in values)
+        for metric_set in emf_metric_values(self.output):
+            for name, values in metric_set.items():
+                totals[name] = totals.get(name, 0.0) + sum(values)
         return totals
+
+
+def emf_metric_values(output: str) -> list[dict[str, list[float]]]:
+    """Each CloudWatch embedded-metric-format document in `output`, as metric name -> its values (Powertools
+    prints a value as a list). Lines that are not such a JSON document are passed over."""
+    metric_sets: list[dict[str, list[float]]] = []
+    for line in output.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(document, dict) or "_aws" not in document:
+            continue
+        metric_set: dict[str, list[float]] = {}
+        for directive in document["_aws"].get("CloudWatchMetrics", []):
+            for metric in directive.get("Metrics", []):
+                name = metric["Name"]
+                value = document.get(name, 0)
+                values = value if isinstance(value, list) else [value]
+                metric_set.setdefault(name, []).extend(float(v) for v in values)
+        metric_sets.append(metric_set)
+    return metric_sets
 
 
 class _FunctionStdout(io.TextIOBase):

@@ -28,6 +28,7 @@ from scripts.make_alert_events import (
     sqs_event,
     sqs_record,
 )
+from tests.support.aws import receive_visible
 
 from facewatch import config
 from facewatch.adapters import aws
@@ -147,19 +148,7 @@ class AlertWorld:
 
     def receive(self, queue_url: str) -> list[dict[str, Any]]:
         """Every message visible now (bounded: these queues hold a handful)."""
-        messages: list[dict[str, Any]] = []
-        for _ in range(10):
-            batch = self.sqs.receive_message(
-                QueueUrl=queue_url,
-                MaxNumberOfMessages=10,
-                WaitTimeSeconds=0,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            if not batch:
-                break
-            messages += batch
-        return messages
+        return receive_visible(self.sqs, queue_url, max_receives=10)
 
     def notifications(self, queue_url: str | None = None) -> list[dict[str, Any]]:
         """The SNS envelopes delivered to a subscribed queue (RawMessageDelivery false)."""

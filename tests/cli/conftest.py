@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from facewatch_cli import aws as cli_aws
 from facewatch_cli import stack_outputs
 from tests.cli.support import AwsClients, Cli
+from tests.support.local_domain import LocalDomain
 
 if TYPE_CHECKING:
     from facewatch_local.stack import EmulatedStack
@@ -44,3 +46,18 @@ def aws_clients(aws: boto3.session.Session, monkeypatch: pytest.MonkeyPatch) -> 
 def camera_table(stack: EmulatedStack, aws_clients: AwsClients) -> str:
     """CameraTable as template.yaml defines it, on moto."""
     return str(stack.camera_table_name)
+
+
+@pytest.fixture
+def fresh_cli_session() -> Iterator[None]:
+    """The CLI's cached boto3 session, dropped before and after the test."""
+    cli_aws._session.cache_clear()
+    yield
+    cli_aws._session.cache_clear()
+
+
+@pytest.fixture
+def domain() -> Iterator[LocalDomain]:
+    """A local stand-in for an OpenSearch domain and its Dashboards."""
+    with LocalDomain() as server:
+        yield server

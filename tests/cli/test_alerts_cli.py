@@ -6,12 +6,10 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from facewatch_cli import aws as cli_aws
 from facewatch_cli.main import main
 from facewatch_cli.opensearch_http import region_of_host
 from tests.support.local_domain import LocalDomain
@@ -79,17 +77,7 @@ UNREGISTERED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cli_session() -> Iterator[None]:
-    cli_aws._session.cache_clear()
-    yield
-    cli_aws._session.cache_clear()
-
-
-@pytest.fixture
-def domain() -> Iterator[LocalDomain]:
-    with LocalDomain() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("fresh_cli_session")
 
 
 def found(*documents: dict[str, Any], total: int | None = None) -> dict[str, Any]:

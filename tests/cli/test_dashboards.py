@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from facewatch_cli import aws as cli_aws
 from facewatch_cli.main import main
 from tests.cli.support import AwsClients
-from tests.support.local_domain import LocalDomain
+from tests.support.local_domain import LocalDomain, closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "dashboards" / "facewatch.ndjson"
@@ -23,17 +20,7 @@ REGION = "eu-west-1"
 SHIPPED_COUNT = len(SHIPPED.read_text().splitlines())
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cli_session() -> Iterator[None]:
-    cli_aws._session.cache_clear()
-    yield
-    cli_aws._session.cache_clear()
-
-
-@pytest.fixture
-def domain() -> Iterator[LocalDomain]:
-    with LocalDomain() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("fresh_cli_session")
 
 
 def install(domain_url: str, *extra: str) -> int:
@@ -184,9 +171,7 @@ def test_the_domain_comes_from_the_stacks_opensearch_endpoint_output(
 
 def test_unreachable_endpoint_is_reported_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     # given: nothing listens on the port
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     # when
     exit_code = install(f"http://127.0.0.1:{port}")
     # then

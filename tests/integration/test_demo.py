@@ -14,9 +14,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from facewatch_local.demo import DemoSummary, run
@@ -29,6 +27,7 @@ from facewatch_local.scenario import (
     load_scenario,
     restamp,
 )
+from tests.support.local_domain import LocalDomain, closed_port, document_api
 
 from facewatch.domain.document import index_name
 
@@ -175,81 +174,30 @@ def test_the_demo_leaves_nothing_running(demo: DemoRun) -> None:
         pass
 
 
-class _RecordingOpenSearch:
-    """Stands in for an OpenSearch domain on 127.0.0.1 and records every request."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, dict[str, str], Any]] = []
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"null")
-                recorder.requests.append(("PUT", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                index, _, doc_id = self.path.strip("/").partition("/_doc/")
-                answer = {"acknowledged": True} if not doc_id else {"_index": index, "_id": doc_id, "result": "created"}
-                payload = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> _RecordingOpenSearch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
 @pytest.fixture
-def opensearch() -> Iterator[_RecordingOpenSearch]:
-    with _RecordingOpenSearch() as server:
+def opensearch() -> Iterator[LocalDomain]:
+    with LocalDomain(document_api) as server:
         yield server
 
 
-def test_with_an_opensearch_endpoint_each_alert_is_indexed_there(
-    opensearch: _RecordingOpenSearch, tmp_path: Path
-) -> None:
+def test_with_an_opensearch_endpoint_each_alert_is_indexed_there(opensearch: LocalDomain, tmp_path: Path) -> None:
     summary = run(opensearch_endpoint=opensearch.url, log_path=tmp_path / "functions.log", stream=io.StringIO())
 
     assert summary.ok, summary.problems
-    documents = {path: body for _, path, _, body in opensearch.requests if "/_doc/" in path}
+    documents = {seen.path: seen.json() for seen in opensearch.requests if "/_doc/" in seen.path}
     assert set(documents) == {
         f"/{index_name('face-alerts', alert.frame_time)}/_doc/{alert.alert_id}" for alert in summary.alerts
     }
     assert [body["alert_id"] for body in documents.values()] == [alert.alert_id for alert in summary.alerts]
     assert all(alert.index_target for alert in summary.alerts)
-    assert all(headers["authorization"].startswith("AWS4-HMAC-SHA256") for _, _, headers, _ in opensearch.requests)
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    assert all(seen.headers["authorization"].startswith("AWS4-HMAC-SHA256") for seen in opensearch.requests)
 
 
 def test_a_failing_step_fails_the_demo_and_says_which(tmp_path: Path) -> None:
     # OpenSearch refuses connections: each alert is still notified, then its record fails and stays on
     # the queue for redelivery after the visibility timeout, longer than the demo waits.
     summary = run(
-        opensearch_endpoint=f"http://127.0.0.1:{_closed_port()}",
+        opensearch_endpoint=f"http://127.0.0.1:{closed_port()}",
         log_path=tmp_path / "functions.log",
         stream=io.StringIO(),
         alerter_timeout_seconds=3,

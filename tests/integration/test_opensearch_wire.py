@@ -3,15 +3,8 @@ the domain (no OpenSearch server can run here) and records every request; AWS is
 
 from __future__ import annotations
 
-import json
-import re
-import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from tests.alert_support import (
@@ -25,109 +18,25 @@ from tests.alert_support import (
     sqs_event,
     sqs_record,
 )
+from tests.support.local_domain import LocalDomain, closed_port, document_api
 
 from facewatch.adapters import aws
 from facewatch.adapters.search_index import AlertIndex
 from facewatch.config import opensearch_base_url
 
-SIGV4 = re.compile(
-    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9]+)"
-    r"/aws4_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=[0-9a-f]{64}"
-)
 SECOND_ALERT_ID = "0123456789abcdef0123456789abcdef"
 
 
-@dataclass(frozen=True)
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]  # names lower-cased
-    body: Any
-
-
-class LocalOpenSearch:
-    """Answers like an OpenSearch domain (or with `status` when it is down) and records each request."""
-
-    def __init__(self) -> None:
-        self.requests: list[Seen] = []
-        self.status = 200
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def answer(self, method: str, path: str) -> tuple[int, dict[str, Any]]:
-        if self.status != 200:
-            return self.status, {"error": {"type": "unavailable_shards_exception"}, "status": self.status}
-        if path.startswith("/_index_template/"):
-            return 200, {"acknowledged": True}
-        index, _, doc_id = path.strip("/").partition("/_doc/")
-        return 200, {
-            "_index": index,
-            "_id": doc_id,
-            "_version": 1,
-            "result": "created",
-            "_shards": {"total": 1, "successful": 1, "failed": 0},
-            "_seq_no": 0,
-            "_primary_term": 1,
-        }
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        domain = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                path = urlsplit(self.path).path
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                domain.requests.append(Seen(self.command, path, headers, json.loads(raw) if raw else None))
-                status, body = domain.answer(self.command, path)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_PUT = do_POST = do_DELETE = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
+@pytest.fixture
+def domain() -> Iterator[LocalDomain]:
+    with LocalDomain(document_api) as server:
+        yield server
 
 
 @pytest.fixture
-def domain() -> Iterator[LocalOpenSearch]:
-    server = LocalOpenSearch()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch, domain: LocalOpenSearch) -> Iterator[AlertWorld]:
+def world(monkeypatch: pytest.MonkeyPatch, domain: LocalDomain) -> Iterator[AlertWorld]:
     with alert_world(monkeypatch, OPENSEARCH_ENDPOINT=domain.url) as world:
         yield world
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 nobody listens on: connections are refused at once."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(params=["503", "refused"])
@@ -137,14 +46,10 @@ def outage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
         with alert_world(monkeypatch, OPENSEARCH_ENDPOINT=f"http://127.0.0.1:{closed_port()}") as world:
             yield world
         return
-    down = LocalOpenSearch()
-    down.status = 503
-    down.start()
-    try:
+    with LocalDomain(document_api) as down:
+        down.down = 503
         with alert_world(monkeypatch, OPENSEARCH_ENDPOINT=down.url) as world:
             yield world
-    finally:
-        down.stop()
 
 
 def alert_event(alert_id: str | None = None) -> dict[str, Any]:
@@ -152,7 +57,7 @@ def alert_event(alert_id: str | None = None) -> dict[str, Any]:
     return sqs_event(sqs_record(job.to_message()))
 
 
-def test_first_request_installs_the_index_template(world: AlertWorld, domain: LocalOpenSearch) -> None:
+def test_first_request_installs_the_index_template(world: AlertWorld, domain: LocalDomain) -> None:
     # given a fresh container
     # when it handles its first alert
     invoke_alerter(alert_event())
@@ -160,15 +65,15 @@ def test_first_request_installs_the_index_template(world: AlertWorld, domain: Lo
     # then it first PUTs the template for face-alerts-* with explicit mappings
     first = domain.requests[0]
     assert (first.method, first.path) == ("PUT", "/_index_template/face-alerts")
-    assert first.body["index_patterns"] == ["face-alerts-*"]
-    mapped = first.body["template"]["mappings"]["properties"]
+    assert first.json()["index_patterns"] == ["face-alerts-*"]
+    mapped = first.json()["template"]["mappings"]["properties"]
     assert mapped["timestamp"] == {"type": "date"}
     assert mapped["camera_id"] == {"type": "keyword"}
     assert mapped["confidence"] == {"type": "float"}
     assert mapped["location"]["type"] == "object"
 
 
-def test_document_is_put_under_the_alert_id_in_the_monthly_index(world: AlertWorld, domain: LocalOpenSearch) -> None:
+def test_document_is_put_under_the_alert_id_in_the_monthly_index(world: AlertWorld, domain: LocalDomain) -> None:
     # given an alert whose frame is on 2025-11-22 UTC
     job = sample_job()
 
@@ -180,14 +85,15 @@ def test_document_is_put_under_the_alert_id_in_the_monthly_index(world: AlertWor
     document = domain.requests[1]
     assert document.method in ("PUT", "POST")
     assert document.path == f"/face-alerts-2025.11/_doc/{job.alert_id}"
-    assert document.body["alert_id"] == job.alert_id
-    assert document.body["camera_id"] == "seoul-hq-lobby-01"
-    assert document.body["timestamp"] == "2025-11-22T02:00:01.851Z"
-    assert document.body["location"]["site"] == "SEOUL"
-    assert document.body["s3_location"].endswith(f"/{job.alert_id}.mp4")
+    body = document.json()
+    assert body["alert_id"] == job.alert_id
+    assert body["camera_id"] == "seoul-hq-lobby-01"
+    assert body["timestamp"] == "2025-11-22T02:00:01.851Z"
+    assert body["location"]["site"] == "SEOUL"
+    assert body["s3_location"].endswith(f"/{job.alert_id}.mp4")
 
 
-def test_template_is_put_once_per_container(world: AlertWorld, domain: LocalOpenSearch) -> None:
+def test_template_is_put_once_per_container(world: AlertWorld, domain: LocalDomain) -> None:
     # given a container that handled one alert
     invoke_alerter(alert_event())
 
@@ -205,7 +111,7 @@ def test_template_is_put_once_per_container(world: AlertWorld, domain: LocalOpen
 
 @pytest.mark.parametrize("session_token", [None, "IQoJb3JpZ2luX2VjEAoaCXVzLWVhc3QtMSJHMEUCIQ"])
 def test_every_request_is_sigv4_signed_for_service_es(
-    world: AlertWorld, domain: LocalOpenSearch, monkeypatch: pytest.MonkeyPatch, session_token: str | None
+    world: AlertWorld, domain: LocalDomain, monkeypatch: pytest.MonkeyPatch, session_token: str | None
 ) -> None:
     # given the function's credentials (a role's carry a session token)
     if session_token:
@@ -218,8 +124,8 @@ def test_every_request_is_sigv4_signed_for_service_es(
     # then each request is signed with those credentials for es in the function's region
     assert len(domain.requests) == 2
     for seen in domain.requests:
-        signature = SIGV4.fullmatch(seen.headers["authorization"])
-        assert signature, seen.headers["authorization"]
+        signature = seen.signature()
+        assert signature, seen.headers.get("authorization")
         assert (signature["key"], signature["region"], signature["service"]) == (access_key, REGION, "es")
         assert signature["date"] == seen.headers["x-amz-date"][:8]
         assert {"host", "x-amz-date"} <= set(signature["signed"].split(";"))
@@ -259,16 +165,16 @@ def test_index_outage_ends_in_the_dead_letter_queue_with_one_alert(outage: Alert
     assert dead["Body"] == body
 
 
-def test_index_is_retried_alone_once_opensearch_is_back(world: AlertWorld, domain: LocalOpenSearch) -> None:
+def test_index_is_retried_alone_once_opensearch_is_back(world: AlertWorld, domain: LocalDomain) -> None:
     # given the first attempt found OpenSearch down
-    domain.status = 503
+    domain.down = 503
     world.send_job(sample_job().to_message())
     messages, first = world.deliver()
     assert len(failed_ids(first)) == 1
     world.expire_visibility(messages)
 
     # when SQS redelivers the job after OpenSearch recovered
-    domain.status = 200
+    domain.down = None
     _, second = world.deliver()
 
     # then the document is written and the alert is not sent again

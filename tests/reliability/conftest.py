@@ -37,10 +37,8 @@ def injector() -> Iterator[FaultInjector]:
 @pytest.fixture
 def opensearch() -> Iterator[FaultyOpenSearch]:
     """The local OpenSearch domain of one pipeline."""
-    server = FaultyOpenSearch()
-    server.start()
-    yield server
-    server.stop()
+    with FaultyOpenSearch() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,9 @@ from facewatch_local.lambda_runtime import (
 from facewatch_local.moto_server import PublishedMessage, published_messages
 from facewatch_local.scenario import DemoCamera
 from facewatch_local.stack import deploy_emulated_stack
-from tests.integration.test_opensearch_wire import LocalOpenSearch
 from tests.reliability.faults import FaultInjector, RestartingFunction, SqsTime
-from tests.support.aws import QueuedMessage
+from tests.support.aws import QueuedMessage, queued_message, receive_visible
+from tests.support.local_domain import LocalDomain, Recorded, document_api
 from tests.support.records import T0, employee_face, encode_record, fragment_number, frame_at, unknown_face
 
 from facewatch.domain.dedup import alert_id_for
@@ -59,12 +59,12 @@ MAX_PEEK_RECEIVES = 50
 FOOTAGE_AGE_SECONDS = 120.0
 
 
-class FaultyOpenSearch(LocalOpenSearch):
+class FaultyOpenSearch(LocalDomain):
     """The local domain, failing the requests a test names: with `status`, or by closing the connection
     after the document was written (the response is lost). It keeps the document writes it answered."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(self._answer)
         self.failing: set[int] = set()
         self.failing_status = 503
         self.lost: set[int] = set()
@@ -73,13 +73,13 @@ class FaultyOpenSearch(LocalOpenSearch):
         # A handler that raises makes the server close the connection without an answer; say nothing of it.
         self._server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
 
-    def answer(self, method: str, path: str) -> tuple[int, dict[str, Any]]:
+    def _answer(self, request: Recorded) -> tuple[int, Any]:
         self._seen += 1
         if self._seen in self.failing:
             return self.failing_status, {"error": {"type": "injected"}, "status": self.failing_status}
-        status, body = super().answer(method, path)
-        if "/_doc/" in path and status < 300:
-            self.documents.append(path.rsplit("/", 1)[-1])
+        status, body = document_api(request)
+        if "/_doc/" in request.path and status < 300:
+            self.documents.append(request.path.rsplit("/", 1)[-1])
         if self._seen in self.lost:
             raise ConnectionAbortedError("injected: the response is lost")
         return status, body
@@ -178,6 +178,22 @@ def counts(outcome: Outcome) -> Expect:
         detector_dlq=outcome.count(outcome.recoverable_alerts()),
         clips_ok=outcome.count({a for a, status in outcome.clip_status.items() if status == "ok"}),
         indexed=outcome.count(set(outcome.indexed)),
+    )
+
+
+# The columns a table of pipeline runs shows after those naming its cell, and each run's cells under them.
+OUTCOME_COLUMNS = ("notified", "AlertDLQ", "DetectorDLQ", "clips", "indexed", "invocations det/alert", "invariants")
+
+
+def outcome_cells(outcome: Outcome, found: Expect, problems: list[str]) -> tuple[object, ...]:
+    return (
+        f"{found.notified}/{ALERTS}",
+        found.alert_dlq,
+        found.detector_dlq,
+        f"{found.clips_ok} ok",
+        found.indexed,
+        f"{outcome.detector_invocations}/{outcome.alerter_invocations}",
+        "hold" if not problems else "BROKEN: " + "; ".join(problems),
     )
 
 
@@ -373,28 +389,10 @@ class Pipeline:
 
 def peek_all(sqs: Any, queue_url: str) -> list[QueuedMessage]:
     """Every message on the queue, each made visible again once read (a dead-letter queue's stay put)."""
-    messages: list[dict[str, Any]] = []
-    for _ in range(MAX_PEEK_RECEIVES):
-        batch = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=0,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not batch:
-            break
-        messages += batch
+    messages = receive_visible(sqs, queue_url, MAX_PEEK_RECEIVES)
     for message in messages:
         sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-    return [
-        QueuedMessage(
-            body=json.loads(m["Body"]),
-            attributes=m.get("Attributes", {}),
-            message_attributes={k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()},
-        )
-        for m in messages
-    ]
+    return [queued_message(message) for message in messages]
 
 
 def reread_batch(kinesis: Any, info: Mapping[str, Any]) -> list[bytes]:

@@ -19,6 +19,7 @@ from tests.reliability.pipeline import (
     ALERTER,
     ALERTS,
     DETECTOR,
+    OUTCOME_COLUMNS,
     Expect,
     FaultyOpenSearch,
     Pipeline,
@@ -26,6 +27,7 @@ from tests.reliability.pipeline import (
     claims,
     counts,
     ledger,
+    outcome_cells,
 )
 from tests.reliability.report import table
 
@@ -35,13 +37,7 @@ CRASH_TABLE = table(
     "Crash points (the function dies once between two side effects; 4 alerts per cell)",
     "crash point",
     "how it dies",
-    "notified",
-    "AlertDLQ",
-    "DetectorDLQ",
-    "clips",
-    "indexed",
-    "invocations det/alert",
-    "invariants",
+    *OUTCOME_COLUMNS,
     order=2,
 )
 
@@ -107,12 +103,6 @@ def test_a_crash_between_side_effects_loses_and_repeats_no_alert(
     CRASH_TABLE.add(
         point.name,
         mode,
-        f"{found.notified}/{ALERTS}",
-        found.alert_dlq,
-        found.detector_dlq,
-        f"{found.clips_ok} ok",
-        found.indexed,
-        f"{outcome.detector_invocations}/{outcome.alerter_invocations}",
-        "hold" if not problems else "BROKEN: " + "; ".join(problems),
+        *outcome_cells(outcome, found, problems),
     )
     assert problems == []

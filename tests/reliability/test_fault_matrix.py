@@ -16,21 +16,23 @@ from typing import Any
 
 import boto3
 import pytest
-from tests.integration.test_opensearch_wire import closed_port
 from tests.reliability.faults import Fault, FaultInjector, Moment, SqsTime, read_timeout, refuse
 from tests.reliability.pipeline import (
     ALERTER,
     ALERTS,
     DETECTOR,
+    OUTCOME_COLUMNS,
     Expect,
     FaultyOpenSearch,
     Outcome,
     Pipeline,
     alert_jobs,
     claims,
+    outcome_cells,
 )
 from tests.reliability.pipeline import counts as pipeline_counts
 from tests.reliability.report import table
+from tests.support.local_domain import closed_port
 
 EVERY_CALL = None
 SECOND_CALL = frozenset({2})
@@ -41,13 +43,7 @@ MATRIX = table(
     "Fault matrix (4 alerts per cell; 'notified' = SNS accepted it exactly once, never twice)",
     "step",
     "fault",
-    "notified",
-    "AlertDLQ",
-    "DetectorDLQ",
-    "clips",
-    "indexed",
-    "invocations det/alert",
-    "invariants",
+    *OUTCOME_COLUMNS,
     order=1,
 )
 
@@ -187,12 +183,6 @@ def test_every_alert_is_notified_once_or_dead_lettered_whole(
     MATRIX.add(
         cell.step.name,
         cell.label,
-        f"{counts.notified}/{ALERTS}",
-        counts.alert_dlq,
-        counts.detector_dlq,
-        f"{counts.clips_ok} ok",
-        counts.indexed,
-        f"{outcome.detector_invocations}/{outcome.alerter_invocations}",
-        "hold" if not problems else "BROKEN: " + "; ".join(problems),
+        *outcome_cells(outcome, counts, problems),
     )
     assert problems == []

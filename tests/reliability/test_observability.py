@@ -38,9 +38,7 @@ def pipeline(
     emulated: boto3.session.Session, template: dict[str, Any], injector: FaultInjector, sqs_time: SqsTime
 ) -> Pipeline:
     """The scenario, with the first clip refused for good (so a ClipMissing_ metric is emitted too)."""
-    opensearch = FaultyOpenSearch()
-    opensearch.start()
-    try:
+    with FaultyOpenSearch() as opensearch:
         missing = Fault(
             ALERTER, "kinesis-video-archived-media", "GetClip", refuse("NoDataRetentionException"), calls=frozenset({1})
         )
@@ -48,8 +46,6 @@ def pipeline(
         pipeline = Pipeline(emulated, template, "observed", opensearch=opensearch, injector=injector, sqs_time=sqs_time)
         assert pipeline.run().violations() == []
         return pipeline
-    finally:
-        opensearch.stop()
 
 
 @pytest.mark.parametrize("function", ["DetectorFunction", "AlertFunction"])

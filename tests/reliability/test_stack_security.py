@@ -161,9 +161,7 @@ def everything_written(
     sqs_time: SqsTime,
 ) -> Iterator[dict[str, list[Any]]]:
     """What the functions wrote when the scenario (unknown faces, an employee, landmarks) went through."""
-    opensearch = FaultyOpenSearch()
-    opensearch.start()
-    try:
+    with FaultyOpenSearch() as opensearch:
         injector.reset()
         pipeline = Pipeline(emulated, template, "exposure", opensearch=opensearch, injector=injector, sqs_time=sqs_time)
         outcome = pipeline.run()
@@ -181,13 +179,11 @@ def everything_written(
             "alert jobs": [json.loads(body) for body in outcome.jobs_sent],
             "SNS messages": [json.loads(message.message) for message in published],
             "SNS subjects": [message.subject for message in published],
-            "documents": [seen.body for seen in opensearch.requests if "/_doc/" in seen.path],
+            "documents": [seen.json() for seen in opensearch.requests if "/_doc/" in seen.path],
             "clip metadata": [
                 s3.head_object(Bucket=pipeline.stack.clip_bucket_name, Key=clip["Key"])["Metadata"] for clip in clips
             ],
         }
-    finally:
-        opensearch.stop()
 
 
 def test_no_output_carries_face_data_or_a_raw_record(everything_written: dict[str, list[Any]]) -> None:

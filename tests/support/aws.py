@@ -7,6 +7,7 @@ botocore.stub.Stubber), so the code under test keeps its real client.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -93,28 +94,35 @@ class QueuedMessage:
     message_attributes: dict[str, str]
 
 
-def receive_all(sqs: Any, queue_url: str) -> list[QueuedMessage]:
-    """Every message visible now (each receive hides what it returns, so this drains the queue)."""
-    messages: list[QueuedMessage] = []
-    while True:
-        response = sqs.receive_message(
+def receive_visible(sqs: Any, queue_url: str, max_receives: int | None = None) -> list[dict[str, Any]]:
+    """Every message visible now, as SQS returns it (each receive hides what it returns, so this drains the
+    queue), in at most `max_receives` receives of ten when given."""
+    messages: list[dict[str, Any]] = []
+    for _ in itertools.count() if max_receives is None else range(max_receives):
+        batch = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=10,
             WaitTimeSeconds=0,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
-        )
-        batch = response.get("Messages", [])
+        ).get("Messages", [])
         if not batch:
-            return messages
-        messages.extend(
-            QueuedMessage(
-                body=json.loads(m["Body"]),
-                attributes=m.get("Attributes", {}),
-                message_attributes={k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()},
-            )
-            for m in batch
-        )
+            break
+        messages += batch
+    return messages
+
+
+def queued_message(message: dict[str, Any]) -> QueuedMessage:
+    return QueuedMessage(
+        body=json.loads(message["Body"]),
+        attributes=message.get("Attributes", {}),
+        message_attributes={k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()},
+    )
+
+
+def receive_all(sqs: Any, queue_url: str) -> list[QueuedMessage]:
+    """Every message visible now (each receive hides what it returns, so this drains the queue)."""
+    return [queued_message(message) for message in receive_visible(sqs, queue_url)]
 
 
 def queue_depth(sqs: Any, queue_url: str) -> tuple[int, int]:

@@ -1,12 +1,15 @@
 """A stand-in for an OpenSearch Service domain and its Dashboards (no OpenSearch server can run here): an
-HTTP server on 127.0.0.1 that records every request and answers with the responses a test queued."""
+HTTP server on 127.0.0.1 that records every request and answers with the responses a test queued, and a
+port on which nothing listens."""
 
 from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -54,11 +57,45 @@ class Recorded:
         return SIGV4.fullmatch(self.headers.get("authorization", ""))
 
 
-class LocalDomain:
-    """Answers each request with the next queued (status, JSON body), or 200 {} when none is left."""
+Responder = Callable[[Recorded], tuple[int, Any]]
 
-    def __init__(self) -> None:
+
+def empty_ok(_request: Recorded) -> tuple[int, Any]:
+    return 200, {}
+
+
+def document_api(request: Recorded) -> tuple[int, Any]:
+    """What a domain answers to PUTting an index template or a document."""
+    if request.path.startswith("/_index_template/"):
+        return 200, {"acknowledged": True}
+    index, _, doc_id = request.path.strip("/").partition("/_doc/")
+    return 200, {
+        "_index": index,
+        "_id": doc_id,
+        "_version": 1,
+        "result": "created",
+        "_shards": {"total": 1, "successful": 1, "failed": 0},
+        "_seq_no": 0,
+        "_primary_term": 1,
+    }
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nobody listens on: connections are refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LocalDomain:
+    """Answers each request with the next queued (status, JSON body), or with `respond(request)` when none is
+    left (200 {} by default). While `down` holds a status, every request is answered with it instead (an
+    OpenSearch error body), as by a domain that is unavailable."""
+
+    def __init__(self, respond: Responder = empty_ok) -> None:
         self.requests: list[Recorded] = []
+        self.down: int | None = None
+        self._respond = respond
         self._answers: deque[tuple[int, Any]] = deque()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
@@ -70,6 +107,11 @@ class LocalDomain:
 
     def answer(self, body: Any, status: int = 200) -> None:
         self._answers.append((status, body))
+
+    def respond_to(self, request: Recorded) -> tuple[int, Any]:
+        if self.down is not None:
+            return self.down, {"error": {"type": "unavailable_shards_exception"}, "status": self.down}
+        return self._answers.popleft() if self._answers else self._respond(request)
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -89,8 +131,9 @@ class LocalDomain:
                 body = self.rfile.read(length) if length else b""
                 target = urlsplit(self.path)
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                domain.requests.append(Recorded(self.command, target.path, parse_qs(target.query), headers, body))
-                status, answer = domain._answers.popleft() if domain._answers else (200, {})
+                request = Recorded(self.command, target.path, parse_qs(target.query), headers, body)
+                domain.requests.append(request)
+                status, answer = domain.respond_to(request)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from facewatch_local.lambda_runtime import emf_metric_values
+
 
 @dataclass
 class CapturedLogs:
@@ -23,20 +25,9 @@ class CapturedLogs:
 
 def emf_metric_sets(stdout: str) -> list[dict[str, float]]:
     """Each EMF document printed, as metric name -> value (Powertools prints a value as a list)."""
-    sets = []
-    for line in stdout.splitlines():
-        if not line.startswith("{"):
-            continue
-        document = json.loads(line)
-        if "_aws" not in document:
-            continue
-        names = [m["Name"] for directive in document["_aws"]["CloudWatchMetrics"] for m in directive["Metrics"]]
-        sets.append({name: _single(document[name]) for name in names})
-    return sets
+    return [{name: _single(values) for name, values in metric_set.items()} for metric_set in emf_metric_values(stdout)]
 
 
-def _single(value: Any) -> float:
-    if isinstance(value, list):
-        assert len(value) == 1, f"one value per metric per invocation, got {value}"
-        return float(value[0])
-    return float(value)
+def _single(values: list[float]) -> float:
+    assert len(values) == 1, f"one value per metric per invocation, got {values}"
+    return values[0]
