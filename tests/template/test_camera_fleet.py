@@ -27,7 +27,7 @@ from facewatch.domain.stream_processor import processor_name
 from facewatch.services.processor_control import ANSWER_MARGIN_SECONDS
 
 CAMERAS = ("Lobby01", "Floor3East", "ParkingB1")
-# Per camera, 6 resources: the README's limit arithmetic rests on them.
+# Per camera, 7 resources: the README's limit arithmetic rests on them.
 PER_CAMERA = {
     "VideoStream": "AWS::KinesisVideo::Stream",
     "FaceSearchStream": "AWS::Kinesis::Stream",
@@ -35,12 +35,13 @@ PER_CAMERA = {
     "StreamProcessor": "AWS::Rekognition::StreamProcessor",
     "ProcessorControl": "Custom::StreamProcessorControl",
     "FaceSearchRecords": "AWS::Lambda::EventSourceMapping",
+    "SilentAlarm": "AWS::CloudWatch::Alarm",
 }
 # What the camera fleet and the employee collection added to the template.
 CAMERA_PARAMETERS = {"CameraNames", "CameraVideoRetentionHours", "FaceMatchThreshold", "ExistingEmployeeCollectionId"}
 FLEET_RESOURCES = {"ProcessorControlFunction", "ProcessorControlFunctionRole", "EmployeeCollection"}
 CLOUDFORMATION_MAX_RESOURCES = 500
-DOCUMENTED_MAX_CAMERAS = 70
+DOCUMENTED_MAX_CAMERAS = 60
 STACK = PSEUDO_PARAMETERS["AWS::StackName"]
 ACCOUNT = f"{PSEUDO_PARAMETERS['AWS::Region']}:{PSEUDO_PARAMETERS['AWS::AccountId']}"
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -137,6 +138,26 @@ def test_named_cameras_are_created() -> None:
     # then
     assert deployment.condition("HasCameras")
     assert all(deployment.is_created(f"Camera{camera}{part}") for camera in CAMERAS for part in PER_CAMERA)
+
+
+def test_each_camera_has_a_silence_alarm_on_its_own_data_stream() -> None:
+    # given
+    template = rendered()
+    deployment = resolver(template, overrides())
+    for camera in CAMERAS:
+        # when
+        alarm = camera_resource(template, camera, "SilentAlarm")["Properties"]
+        stream = deployment.resolve_string(camera_resource(template, camera, "FaceSearchStream")["Properties"]["Name"])
+        [dimension] = alarm["Dimensions"]
+        # then: no record at all for 10 minutes (missing data counts) tells the operators, not the security team
+        assert (dimension["Name"], deployment.resolve_string(dimension["Value"])) == ("StreamName", stream)
+        assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+            "IncomingRecords",
+            "LessThanThreshold",
+            1,
+        )
+        assert alarm["TreatMissingData"] == "breaching"
+        assert alarm["AlarmActions"] == [{"Ref": "OpsAlarmTopic"}]
 
 
 def test_a_camera_is_named_stack_underscore_camera_in_every_service() -> None:
