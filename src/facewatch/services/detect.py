@@ -5,12 +5,7 @@ queue the alert job. Records without a sighting make no AWS call; a camera whose
 this container is suppressed without one. Any AWS error propagates so the batch processor reports
 the record as failed and Lambda redelivers it (from the lowest failed sequence number).
 
-Suppressed sightings are counted in the container, per window, and each window's count is written once,
-onto its alert's item, after the window has ended in event time: right before this container claims the
-camera's next window, or at the end of a batch whose newest sighting is at or after the window's end.
-So an alert costs two DynamoDB writes at most (its claim and its count), however long the person stays.
-A count that cannot be written never fails a record; it stays pending and is tried again at the next
-flush (the SuppressedByWindow metric has the number either way).
+Suppressed sightings are counted per window and written once per window (services/suppression.py).
 """
 
 from __future__ import annotations
@@ -24,7 +19,6 @@ from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from facewatch.adapters import aws
 from facewatch.adapters.alert_queue import AlertQueue
 from facewatch.adapters.dedup_windows import DedupWindows
 from facewatch.adapters.quarantine import Quarantine, QuarantinedInput
@@ -34,6 +28,7 @@ from facewatch.domain.dedup import DedupWindow, alert_id_for
 from facewatch.domain.records import MalformedRecordError, check_frame_time, parse_face_frame
 from facewatch.domain.sightings import DropReason, judge_frame
 from facewatch.observability import logger, metrics
+from facewatch.services.suppression import SuppressedCounts
 
 # Bound on the per-container window cache and pending counts; a stack has at most a few hundred cameras.
 MAX_CACHED_CAMERAS = 10_000
@@ -69,14 +64,6 @@ class _KnownWindow:
     job_sent: bool
 
 
-@dataclass(slots=True)
-class _PendingCount:
-    """Sightings this container suppressed in one window and has not yet written to its alert's item."""
-
-    window_end: float
-    count: int = 0
-
-
 class Detector:
     def __init__(
         self,
@@ -93,9 +80,7 @@ class Detector:
         self._quarantine = quarantine
         self._clock = clock
         self._known: dict[str, _KnownWindow] = {}
-        # camera -> alert id of a window -> its pending count; kept across batches, for the container's life.
-        # A camera normally has one entry (its current window); more only while a write keeps failing.
-        self._pending: dict[str, dict[str, _PendingCount]] = {}
+        self._suppressed = SuppressedCounts(windows, clock, MAX_CACHED_CAMERAS)
         self._tally = BatchTally()
         self._event_time = -math.inf  # the newest sighting's frame time in the current batch
 
@@ -110,8 +95,7 @@ class Detector:
         self._event_time = -math.inf
         yield tally
         if self._event_time > -math.inf:  # a batch without a sighting makes no call
-            for camera_id in list(self._pending):
-                self._flush_ended(camera_id, self._event_time)
+            self._suppressed.flush_all_ended(self._event_time)
 
     def process(self, record: StreamRecord) -> None:
         tally = self._tally
@@ -145,7 +129,7 @@ class Detector:
             if known.window.alert_id == alert_id and known.job_sent:
                 return  # the same record redelivered to this container: its job is already queued
         # The camera's next window: what the ended ones suppressed is written first, then the claim.
-        self._flush_ended(camera_id, frame_time)
+        self._suppressed.flush_ended(camera_id, frame_time)
         claim = self._windows.claim(
             DedupWindow.opened_by(camera_id, frame_time, alert_id, self._settings.dedup_window_seconds)
         )
@@ -180,49 +164,8 @@ class Detector:
         self._known[known.window.camera_id] = known
 
     def _suppress(self, window: DedupWindow) -> None:
-        """Counts a suppressed sighting against its window: no AWS call."""
         self._tally.suppressed += 1
-        windows = self._pending.get(window.camera_id)
-        if windows is None:
-            if len(self._pending) >= MAX_CACHED_CAMERAS:
-                self._drop_oldest_pending()
-            windows = self._pending[window.camera_id] = {}
-        pending = windows.get(window.alert_id)
-        if pending is None:
-            pending = windows[window.alert_id] = _PendingCount(window.end)
-        pending.count += 1
-
-    def _flush_ended(self, camera_id: str, event_time: float) -> None:
-        """Writes the pending counts of the camera's windows that ended by `event_time`, once each.
-
-        A failed write is logged and the count kept for the next flush; it never fails the record.
-        """
-        windows = self._pending.get(camera_id)
-        if not windows:
-            return
-        for alert_id, pending in list(windows.items()):
-            if pending.window_end > event_time:
-                continue
-            try:
-                self._windows.add_suppressed(alert_id, pending.count, self._clock())
-            except Exception as error:  # a counter never fails a record; the metric has the number
-                logger.warning(
-                    "suppressed count not stored, kept for the next flush",
-                    extra={"camera_id": camera_id, "alert_id": alert_id, "code": aws.error_code(error)},
-                )
-                continue
-            del windows[alert_id]
-        if not windows:
-            del self._pending[camera_id]
-
-    def _drop_oldest_pending(self) -> None:
-        """Keeps the pending counts bounded: the camera waiting longest gives its counts up (logged)."""
-        camera_id, windows = next(iter(self._pending.items()))
-        del self._pending[camera_id]
-        for alert_id in windows:
-            logger.warning(
-                "suppressed count dropped, too many pending", extra={"camera_id": camera_id, "alert_id": alert_id}
-            )
+        self._suppressed.add(window)
 
     def _quarantine_record(self, record: StreamRecord, reason: str) -> None:
         key = self._quarantine.keep(
