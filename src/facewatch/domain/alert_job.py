@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from facewatch.domain.records import MAX_EPOCH_SECONDS, MAX_FRAME_OFFSET_SECONDS, MIN_EPOCH_SECONDS
 from facewatch.domain.sightings import Sighting
 
-ALERT_JOB_SCHEMA = 1
 # Fragments become listable in KVS about a second after ingestion; ask for the clip after that.
 INGEST_MARGIN_SECONDS = 2.0
 # SQS DelaySeconds is capped at 15 minutes.

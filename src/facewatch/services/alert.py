@@ -51,10 +51,6 @@ class ClipNotReadyError(Exception):
     """The clip is not available yet; the job comes back after a backoff (SQS visibility timeout)."""
 
 
-class NotificationInDoubtError(Exception):
-    """An earlier attempt began publishing and stopped without recording the result."""
-
-
 def _job_rejection(error: ValidationError) -> str:
     first = error.errors(include_input=False, include_url=False)[0]
     parts = [str(part) for part in first["loc"]]
