@@ -61,10 +61,6 @@ class ImageModeAssumptions:
         searches_per_visit = math.ceil(self.dwell_seconds / self.research_after_seconds)
         return min(1.0, searches_per_visit / frames_per_visit)
 
-    @property
-    def calls_per_analysed_frame(self) -> float:
-        return (1.0 if self.detect_faces else 0.0) + self.faces_per_face_frame
-
     def calls_per_month(self) -> tuple[float, float, float]:
         """(DetectFaces, SearchFacesByImage, analysed frames) a month, capped by the budget guard."""
         analysed = self.sample_fps * cost.SECONDS_PER_MONTH * self.face_frame_share * self.analysed_share

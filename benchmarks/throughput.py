@@ -153,19 +153,17 @@ class Bench:
             return Clocks.now() - started - store.spent
 
 
-def _median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
 def _figures(times: Mapping[str, Sequence[float]], records: int) -> dict[str, Any]:
     """Per-record medians and the median of per-repetition ratios to the floor, for one clock."""
-    per_record = {v: _median(t) / records * 1e6 for v, t in times.items()}
+    per_record = {v: statistics.median(t) / records * 1e6 for v, t in times.items()}
     floors = times["floor"]
-    ratios = {v: _median([t / f for t, f in zip(times[v], floors, strict=True)]) for v in times if v != "floor"}
+    ratios = {
+        v: statistics.median([t / f for t, f in zip(times[v], floors, strict=True)]) for v in times if v != "floor"
+    }
     return {
         "us_per_record": {v: round(x, 2) for v, x in per_record.items()},
         "records_per_second": {v: round(1e6 / x) for v, x in per_record.items()},
-        "ms_per_batch": {v: round(_median(t) * 1e3, 3) for v, t in times.items()},
+        "ms_per_batch": {v: round(statistics.median(t) * 1e3, 3) for v, t in times.items()},
         "ratio_to_floor": {v: round(x, 3) for v, x in ratios.items()},
     }
 
@@ -240,8 +238,8 @@ def moto_reference(plan: BatchPlan) -> dict[str, Any]:
     return {
         "batch": plan.name,
         "records": plan.size,
-        "us_per_record_handler_on_moto": round(_median(handler) / plan.size * 1e6, 2),
-        "ratio_to_floor": round(_median([h / f for h, f in zip(handler, floor, strict=True)]), 3),
+        "us_per_record_handler_on_moto": round(statistics.median(handler) / plan.size * 1e6, 2),
+        "ratio_to_floor": round(statistics.median([h / f for h, f in zip(handler, floor, strict=True)]), 3),
     }
 
 

@@ -62,7 +62,7 @@ def registered_cameras(
 
 
 def camera_from_arguments(args: argparse.Namespace) -> RegisteredCamera:
-    if not STREAM_NAME.match(args.camera_id):
+    if not STREAM_NAME.fullmatch(args.camera_id):
         raise CommandError(
             f"camera id {args.camera_id!r} is not a Kinesis video stream name (1-256 of a-z A-Z 0-9 _ . -)"
         )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from facewatch.adapters.aws import error_code
 from facewatch_cli.aws import session_for
 from facewatch_cli.main import CommandError
 
@@ -68,10 +69,6 @@ def rekognition(args: argparse.Namespace) -> RekognitionClient:
 
 def s3(args: argparse.Namespace) -> S3Client:
     return client_factory(args, "s3")  # type: ignore[no-any-return]
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
 
 
 def describe(error: Exception) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from facewatch.adapters.aws import error_code
 from facewatch_cli import clients, enrolment, output, stack_outputs
 from facewatch_cli.enrolment import EnrolmentSummary, Inventory, Photo, PhotoError, PhotoOutcome
 from facewatch_cli.main import CommandError
@@ -141,7 +142,7 @@ def index_photo(
             DetectionAttributes=["DEFAULT"],
         )
     except ClientError as error:
-        if clients.error_code(error) not in PHOTO_ERRORS:
+        if error_code(error) not in PHOTO_ERRORS:
             raise
         return enrolment.failed(photo, clients.describe(error))
     return enrolment.outcome_of(photo, response)
@@ -169,7 +170,7 @@ def enroll_faces(args: argparse.Namespace) -> int:
             progress.update(done, Path(photo.label).name)
     except (ClientError, BotoCoreError) as error:
         print("\n".join(EnrolmentSummary(tuple(outcomes), inventory.skipped).lines(collection_id)))
-        if isinstance(error, ClientError) and clients.error_code(error) == "ResourceNotFoundException":
+        if isinstance(error, ClientError) and error_code(error) == "ResourceNotFoundException":
             raise CommandError(
                 f"collection {collection_id} does not exist (deployed stack? --collection-id?)"
             ) from error

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from facewatch.adapters.aws import error_code
 from facewatch.domain.cameras import CameraPlace
 from facewatch_cli import clients
 from facewatch_cli.main import CommandError
@@ -123,7 +124,7 @@ class CameraTable:
                     TableName=self.name, Item=item, ConditionExpression="attribute_not_exists(camera_id)"
                 )
         except ClientError as error:
-            if clients.error_code(error) != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
             raise CommandError(
                 f"camera {camera.camera_id} is already registered; add --replace to overwrite it"

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from facewatch.adapters.aws import error_code
 from facewatch.domain.cameras import CameraPlace
 from facewatch_cli import clients, output, stack_outputs
 from facewatch_cli.cameras import registered_cameras
@@ -207,7 +208,7 @@ def face_search_processors(rekognition: RekognitionClient) -> list[Processor]:
             try:
                 described = rekognition.describe_stream_processor(Name=listed["Name"])
             except ClientError as error:
-                if clients.error_code(error) == "ResourceNotFoundException":
+                if error_code(error) == "ResourceNotFoundException":
                     continue  # deleted since it was listed
                 raise
             video = described.get("Input", {}).get("KinesisVideoStream", {}).get("Arn")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from facewatch.adapters.aws import error_code
 from facewatch_sampler.observability import logger
 
 if TYPE_CHECKING:
@@ -74,10 +75,8 @@ class RecordWriter:
                 )
             except (ClientError, BotoCoreError) as error:
                 self.failures += 1
-                code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
                 logger.warning(
-                    "record not written yet",
-                    extra={"error": code or type(error).__name__, "pending": len(self._pending)},
+                    "record not written yet", extra={"error": error_code(error), "pending": len(self._pending)}
                 )
                 return False
             self._pending.popleft()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from facewatch.adapters.aws import error_code
 from facewatch_sampler.geometry import Box
 from facewatch_sampler.records import AnalysedFace, CollectionMatch, HeadPose, ImageQuality, Landmark
 
@@ -158,6 +159,6 @@ class RekognitionFaces:
 
 def _rekognition_error(operation: str, error: ClientError | BotoCoreError) -> RekognitionError:
     if isinstance(error, ClientError):
-        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        code = error_code(error)
         return RekognitionError(operation, code, throttled=code in THROTTLING_ERRORS)
     return RekognitionError(operation, type(error).__name__, throttled=False)

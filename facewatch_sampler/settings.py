@@ -51,9 +51,9 @@ class SamplerSettings:
 
     def __post_init__(self) -> None:
         problems = []
-        if not _VIDEO_STREAM_NAME.match(self.camera_id):
+        if not _VIDEO_STREAM_NAME.fullmatch(self.camera_id):
             problems.append("camera must be a Kinesis video stream name (letters, digits, _ . -)")
-        if not _DATA_STREAM_NAME.match(self.stream_name):
+        if not _DATA_STREAM_NAME.fullmatch(self.stream_name):
             problems.append("stream name must be a Kinesis data stream name")
         if not self.source:
             problems.append("source is empty")
