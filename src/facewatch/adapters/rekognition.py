@@ -3,6 +3,8 @@ later) or ProcessorRequestError (the request cannot succeed as it is)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -47,14 +49,13 @@ class StreamProcessors:
         self._rekognition: aws.LazyClient[RekognitionClient] = aws.LazyClient("rekognition", rekognition)
 
     def describe(self, name: str) -> ProcessorState:
-        try:
-            described = self._rekognition.get().describe_stream_processor(Name=name)
-        except ClientError as error:
-            if aws.error_code(error) == "ResourceNotFoundException":
+        with _translated_errors():
+            try:
+                described = self._rekognition.get().describe_stream_processor(Name=name)
+            except ClientError as error:
+                if aws.error_code(error) != "ResourceNotFoundException":
+                    raise
                 return ProcessorState(name=name, status=None)
-            raise _translated(error) from error
-        except BotoCoreError as error:
-            raise ProcessorBusyError(type(error).__name__) from error
         return ProcessorState(
             name=name,
             status=ProcessorStatus(described["Status"]),
@@ -63,27 +64,29 @@ class StreamProcessors:
 
     def start(self, name: str) -> None:
         # No StartSelector/StopSelector: they are for label detection; a face-search processor runs until stopped.
-        try:
+        with _translated_errors():
             self._rekognition.get().start_stream_processor(Name=name)
-        except ClientError as error:
-            raise _translated(error) from error
-        except BotoCoreError as error:
-            raise ProcessorBusyError(type(error).__name__) from error
 
     def stop(self, name: str) -> None:
         """Nothing to do when there is no such processor."""
-        try:
-            self._rekognition.get().stop_stream_processor(Name=name)
-        except ClientError as error:
-            if aws.error_code(error) == "ResourceNotFoundException":
-                return
-            raise _translated(error) from error
-        except BotoCoreError as error:
-            raise ProcessorBusyError(type(error).__name__) from error
+        with _translated_errors():
+            try:
+                self._rekognition.get().stop_stream_processor(Name=name)
+            except ClientError as error:
+                if aws.error_code(error) != "ResourceNotFoundException":
+                    raise
 
 
-def _translated(error: ClientError) -> Exception:
-    code = aws.error_code(error)
-    if code in BUSY_ERROR_CODES:
-        return ProcessorBusyError(code)
-    return ProcessorRequestError(code, str(error.response.get("Error", {}).get("Message", "")))
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """AWS errors as ProcessorBusyError (throttling, server errors, connection trouble, a processor between
+    states) or ProcessorRequestError (anything else)."""
+    try:
+        yield
+    except ClientError as error:
+        code = aws.error_code(error)
+        if code in BUSY_ERROR_CODES:
+            raise ProcessorBusyError(code) from error
+        raise ProcessorRequestError(code, str(error.response.get("Error", {}).get("Message", ""))) from error
+    except BotoCoreError as error:
+        raise ProcessorBusyError(type(error).__name__) from error

@@ -134,9 +134,9 @@ class AlertStage:
         metrics.add_metric(name="GetClipLatency", unit=MetricUnit.Milliseconds, value=stored.get_clip_seconds * 1000)
         return ClipOutcome.stored(self._clips.bucket, key, stored.size_bytes)
 
-    def _context(self, job: AlertJob, clip: ClipOutcome, notified_at: float) -> AlertContext:
+    def _context(self, job: AlertJob, clip: ClipOutcome, notified_at: float, *, with_link: bool) -> AlertContext:
         link = None
-        if clip.status == "ok" and clip.key:
+        if with_link and clip.status == "ok" and clip.key:
             expiry = self._settings.clip_url_expiry_seconds
             link = ClipLink(url=self._clips.presign(clip.key, expiry), expires_at=notified_at + expiry)
         return AlertContext(
@@ -149,7 +149,7 @@ class AlertStage:
 
     def _notify(self, job: AlertJob, clip: ClipOutcome) -> AlertProgress:
         now = self._clock()
-        context = self._context(job, clip, notified_at=now)
+        context = self._context(job, clip, notified_at=now, with_link=True)
         try:
             message_id = self._notifier.publish(compose_sns_message(context))
         except PublishRefusedError:
@@ -175,14 +175,8 @@ class AlertStage:
             return
         clip = progress.clip or ClipOutcome.missing("clip outcome not recorded")
         notified_at = progress.notified_at or self._clock()
-        # A fresh link is not needed for the document: it stores the S3 location, never a URL.
-        context = AlertContext(
-            job=job,
-            place=self._cameras.place_of(job.camera_id),
-            clip=clip,
-            link=None,
-            notified_at=notified_at,
-        )
+        # No link for the document: it stores the S3 location, never a URL that expires.
+        context = self._context(job, clip, notified_at, with_link=False)
         try:
             self._index.index(job.alert_id, job.frame_time, alert_document(context))
         except Exception:
