@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facewatch.domain.alert_policy import AlertPolicyInfo
 from facewatch.domain.records import MAX_EPOCH_SECONDS, MAX_FRAME_OFFSET_SECONDS, MIN_EPOCH_SECONDS
 from facewatch.domain.sightings import Sighting
 
@@ -66,14 +67,23 @@ class AlertJob(_Job):
     unmatched_faces_in_frame: int = Field(ge=1)
     kinesis_sequence_number: str = Field(max_length=128)
     detected_at: JobTime
+    # Additive: the alert type, rule, near miss, watchlist entry, confirmation and snoozes (policies).
+    policy: AlertPolicyInfo | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 
     def to_message(self) -> str:
-        return self.model_dump_json(by_alias=True)
+        # A job without a policy is the schema-1 message it always was.
+        return self.model_dump_json(by_alias=True, exclude={"policy"} if self.policy is None else None)
 
 
-def build_alert_job(sighting: Sighting, alert_id: str, sequence_number: str, detected_at: float) -> AlertJob:
+def build_alert_job(
+    sighting: Sighting,
+    alert_id: str,
+    sequence_number: str,
+    detected_at: float,
+    policy: AlertPolicyInfo | None = None,
+) -> AlertJob:
     detected = sighting.face.DetectedFace
     box = detected.BoundingBox
     source = sighting.source
@@ -104,6 +114,7 @@ def build_alert_job(sighting: Sighting, alert_id: str, sequence_number: str, det
         unmatched_faces_in_frame=sighting.unmatched_faces_in_frame,
         kinesis_sequence_number=sequence_number,
         detected_at=detected_at,
+        policy=policy,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from facewatch.domain.alert_policy import document_fields, document_mappings
 from facewatch.domain.notification import AlertContext, iso_utc
 
 ALERT_DOCUMENT_SCHEMA = 1
@@ -50,6 +51,7 @@ def alert_document(context: AlertContext) -> dict[str, Any]:
         "detected_at": iso_utc(job.detected_at),
         "notified_at": iso_utc(context.notified_at),
         "alert_latency_seconds": round(context.notified_at - job.frame_time, 3),
+        **document_fields(job.policy),
     }
 
 
@@ -88,6 +90,7 @@ def index_template(prefix: str) -> dict[str, Any]:
                     "detected_at": {"type": "date"},
                     "notified_at": {"type": "date"},
                     "alert_latency_seconds": {"type": "float"},
+                    **document_mappings(),
                 },
             },
         },

@@ -15,9 +15,11 @@ from facewatch.adapters.clips import ClipStore
 from facewatch.adapters.job_queue import JobQueue
 from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.search_index import AlertIndex
+from facewatch.adapters.site_rates import SiteRates
 from facewatch.config import alert_settings
 from facewatch.observability import logger, metrics, tracer
 from facewatch.services.alert import AlertStage, QueueMessage
+from facewatch.services.digest import DigestGate
 
 # A failed job is reported in batchItemFailures; SQS makes it visible again after its visibility
 # timeout and moves it to the dead-letter queue after maxReceiveCount receives.
@@ -36,6 +38,7 @@ def alert_stage() -> AlertStage:
         notifier=AlertNotifier(settings.alert_topic_arn),
         index=AlertIndex(base_url, settings.opensearch_index, settings.aws_region) if base_url else None,
         queue=JobQueue(settings.alert_dead_letter_queue_url),
+        digest=DigestGate(SiteRates(settings.dedup_table_name)),
     )
 
 

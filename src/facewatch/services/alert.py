@@ -31,9 +31,11 @@ from facewatch.domain.clip import (
     missing_reason,
     retry_delay_seconds,
 )
+from facewatch.domain.digest import CAPPED_MESSAGE_ID, DIGEST_MESSAGE_PREFIX, compose_digest, notification_kind
 from facewatch.domain.document import alert_document
 from facewatch.domain.notification import AlertContext, ClipLink, compose_sns_message
 from facewatch.observability import logger, metrics
+from facewatch.services.digest import DigestGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class AlertStage:
         index: AlertIndex | None,
         queue: JobQueue,
         clock: Callable[[], float] = time.time,
+        digest: DigestGate | None = None,
     ) -> None:
         self._settings = settings
         self._ledger = ledger
@@ -82,6 +85,7 @@ class AlertStage:
         self._index = index
         self._queue = queue
         self._clock = clock
+        self._digest = digest
 
     def process(self, message: QueueMessage) -> None:
         try:
@@ -149,12 +153,22 @@ class AlertStage:
 
     def _notify(self, job: AlertJob, clip: ClipOutcome) -> AlertProgress:
         now = self._clock()
+        verdict, count = self._digest.verdict(job) if self._digest else ("send", 0)
+        if verdict == "capped":  # the site's digest already told the team; the alert is indexed only
+            self._ledger.finish_notify(job.alert_id, CAPPED_MESSAGE_ID, notified_at=now)
+            metrics.add_metric(name="AlertsCapped", unit=MetricUnit.Count, value=1)
+            return AlertProgress(clip=clip, notify_started_at=now, notified_at=now, sns_message_id=CAPPED_MESSAGE_ID)
         context = self._context(job, clip, notified_at=now, with_link=True)
+        message = compose_sns_message(context)
+        if verdict == "digest" and job.policy is not None:
+            message = compose_digest(context, job.policy, count)
         try:
-            message_id = self._notifier.publish(compose_sns_message(context))
+            message_id = self._notifier.publish(message)
         except PublishRefusedError:
             self._ledger.abort_notify(job.alert_id)
             raise
+        if verdict == "digest":
+            message_id = DIGEST_MESSAGE_PREFIX + message_id
         self._ledger.finish_notify(job.alert_id, message_id, notified_at=now)
         metrics.add_metric(name="AlertsNotified", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="AlertLatency", unit=MetricUnit.Seconds, value=max(0.0, now - job.frame_time))
@@ -178,7 +192,8 @@ class AlertStage:
         # No link for the document: it stores the S3 location, never a URL that expires.
         context = self._context(job, clip, notified_at, with_link=False)
         try:
-            self._index.index(job.alert_id, job.frame_time, alert_document(context))
+            document = {**alert_document(context), "notification": notification_kind(progress.sns_message_id)}
+            self._index.index(job.alert_id, job.frame_time, document)
         except Exception:
             # Retried on its own: the job comes back, finds itself notified, and only indexes; after the
             # queue's maxReceiveCount it lands in the dead-letter queue with its full payload.
