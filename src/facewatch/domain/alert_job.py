@@ -64,7 +64,8 @@ class AlertJob(_Job):
     frame_time: JobTime
     face: TriggeringFace
     faces_in_frame: int = Field(ge=1)
-    unmatched_faces_in_frame: int = Field(ge=1)
+    # 0 only for an after-hours alert on an employee (a rule that alerts on any face).
+    unmatched_faces_in_frame: int = Field(ge=0)
     kinesis_sequence_number: str = Field(max_length=128)
     detected_at: JobTime
     # Additive: the alert type, rule, near miss, watchlist entry, confirmation and snoozes (policies).
