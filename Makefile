@@ -45,7 +45,7 @@ CHECKOV_VENV := $(VENV)/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # --skip-download: no calls to the Prisma Cloud platform, so the scan runs offline.
-CHECKOV_FLAGS := --framework cloudformation --skip-download --compact --quiet
+CHECKOV_FLAGS := --config-file .checkov.yaml --framework cloudformation --skip-download --compact --quiet
 EXPANDED_TEMPLATE := .aws-sam/security/template-expanded.json
 
 $(CHECKOV_STAMP): requirements-security.txt
@@ -65,8 +65,8 @@ validate: $(STAMP)
 	$(BIN)/sam validate --lint --template-file template.yaml
 
 # Twice: template.yaml as written, then as the SAM transform gets it (checkov does not expand Fn::ForEach,
-# so the per-camera resources are scanned there). A finding is suppressed only next to its resource, with
-# a justification (Metadata.checkov.skip).
+# so the per-camera resources are scanned there). Findings suppressed for every resource they apply to are in
+# .checkov.yaml, one justification each; a finding for one resource only, next to it (Metadata.checkov.skip).
 security: $(STAMP) $(CHECKOV_STAMP)
 	$(CHECKOV) --file template.yaml $(CHECKOV_FLAGS)
 	@mkdir -p $(dir $(EXPANDED_TEMPLATE))

@@ -123,7 +123,7 @@ def without_camera_fleet(template: dict[str, Any]) -> dict[str, Any]:
 # --- What each camera gets -------------------------------------------------------------------------
 
 
-def test_each_camera_gets_its_six_resources_under_has_cameras() -> None:
+def test_each_camera_gets_its_seven_resources_under_has_cameras() -> None:
     # when
     template = rendered()
     # then
