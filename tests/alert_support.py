@@ -173,7 +173,7 @@ class AlertWorld:
     def clip_keys(self) -> list[str]:
         return [item["Key"] for item in self.s3.list_objects_v2(Bucket=CLIP_BUCKET).get("Contents", [])]
 
-    def event_for(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    def event_for(self, messages: list[dict[str, Any]], queue_arn: str | None = None) -> dict[str, Any]:
         """The Lambda event the SQS event source mapping would build from these received messages."""
         return sqs_event(
             *(
@@ -182,7 +182,7 @@ class AlertWorld:
                     receive_count=int(message["Attributes"]["ApproximateReceiveCount"]),
                     message_id=message["MessageId"],
                     receipt_handle=message["ReceiptHandle"],
-                    queue_arn=self.alert_queue_arn,
+                    queue_arn=queue_arn or self.alert_queue_arn,
                     sent_at_ms=int(message["Attributes"]["SentTimestamp"]),
                 )
                 for message in messages
@@ -203,11 +203,23 @@ class AlertWorld:
                 self.sqs.delete_message(QueueUrl=self.alert_queue_url, ReceiptHandle=message["ReceiptHandle"])
         return messages, response
 
-    def expire_visibility(self, messages: list[dict[str, Any]]) -> None:
+    def deliver_documents(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """One poll of the alerter's second event source mapping (IndexQueue), as `deliver` does for jobs."""
+        messages = self.receive(self.index_queue_url)
+        if not messages:
+            return [], {"batchItemFailures": []}
+        response = invoke_alerter(self.event_for(messages, self.index_queue_arn))
+        failed = set(failed_ids(response))
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self.sqs.delete_message(QueueUrl=self.index_queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return messages, response
+
+    def expire_visibility(self, messages: list[dict[str, Any]], queue_url: str | None = None) -> None:
         """Stands in for waiting out the visibility timeout: the messages are visible again now."""
         for message in messages:
             self.sqs.change_message_visibility(
-                QueueUrl=self.alert_queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                QueueUrl=queue_url or self.alert_queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
             )
 
     def register_camera(self, place: CameraPlace) -> None:
