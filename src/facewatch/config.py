@@ -81,6 +81,8 @@ class AlertSettings(_Settings):
     clip_bucket_name: str = Field(alias="CLIP_BUCKET_NAME")
     alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN")
     alert_dead_letter_queue_url: str = Field(alias="ALERT_DEAD_LETTER_QUEUE_URL")
+    index_queue_url: str = Field(alias="INDEX_QUEUE_URL")
+    index_dead_letter_queue_url: str = Field(alias="INDEX_DEAD_LETTER_QUEUE_URL")
     camera_table_name: str = Field(alias="CAMERA_TABLE_NAME")
     opensearch_endpoint: str = Field("", alias="OPENSEARCH_ENDPOINT")
     opensearch_index: str = Field("face-alerts", alias="OPENSEARCH_INDEX", pattern=r"^[a-z0-9][a-z0-9_-]{0,200}$")
@@ -98,7 +100,10 @@ class AlertSettings(_Settings):
     @classmethod
     def _endpoint_is_host_or_url(cls, value: str) -> str:
         if value and not opensearch_base_url(value):
-            raise ValueError("OPENSEARCH_ENDPOINT must be a host name or an http(s) URL")
+            raise ValueError(
+                "OPENSEARCH_ENDPOINT must be a host name (https on port 443) or http(s)://host[:port], "
+                "with no path, query or credentials"
+            )
         return value
 
     @property
@@ -133,6 +138,19 @@ def opensearch_base_url(endpoint: str) -> str | None:
     ):
         return None
     return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
+class SettingsError(Exception):
+    """The function's environment does not make valid settings; the message names each variable and what
+    is wrong with it, never its value."""
+
+
+def settings_error(error: ValidationError) -> SettingsError:
+    problems = [
+        f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
+        for detail in error.errors(include_input=False, include_url=False, include_context=False)
+    ]
+    return SettingsError("invalid environment: " + "; ".join(problems))
 
 
 @cache

@@ -11,6 +11,8 @@ REQUIRED = {
     "CLIP_BUCKET_NAME": "facewatch-clips",
     "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:facewatch-AlertTopic",
     "ALERT_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-AlertDLQ",
+    "INDEX_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-IndexQueue",
+    "INDEX_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-IndexDLQ",
     "CAMERA_TABLE_NAME": "facewatch-CameraTable",
 }
 
