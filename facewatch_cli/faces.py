@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from facewatch.adapters.aws import error_code
+from facewatch.domain.watchlists import parse_watchlist_image_id
 from facewatch_cli import clients, enrolment, output, stack_outputs
 from facewatch_cli.enrolment import EnrolmentSummary, Inventory, Photo, PhotoError, PhotoOutcome
 from facewatch_cli.main import CommandError
@@ -197,7 +198,9 @@ def faces_by_employee(rekognition: RekognitionClient, collection_id: str) -> dic
 
 def list_faces(args: argparse.Namespace) -> int:
     collection_id = collection_of(args)
-    faces = faces_by_employee(clients.rekognition(args), collection_id)
+    listed = faces_by_employee(clients.rekognition(args), collection_id)
+    # Watchlist faces share the collection; `facewatch watchlist list` shows them.
+    faces = {image_id: ids for image_id, ids in listed.items() if parse_watchlist_image_id(image_id) is None}
     employees = sorted(faces)
     if args.json:
         records: list[dict[str, Any]] = [

@@ -76,6 +76,7 @@ class EmulatedStack:
     alert_topic_arn: str
     _detector_env: Mapping[str, str] = field(repr=False, compare=False)
     _alert_env: Mapping[str, str] = field(repr=False, compare=False)
+    policy_table_name: str = ""
 
     def detector_env(self) -> dict[str, str]:
         """DetectorFunction's environment (Globals merged, plus AWS_REGION), resolved against this stack."""
@@ -140,6 +141,7 @@ def deploy_emulated_stack(
         ("FaceSearchStream", "AWS::Kinesis::Stream", "face-search", _create_stream),
         ("DedupTable", "AWS::DynamoDB::Table", "dedup", _create_table),
         ("CameraTable", "AWS::DynamoDB::Table", "cameras", _create_table),
+        ("PolicyTable", "AWS::DynamoDB::Table", "policies", _create_table),
         ("DetectorDeadLetterQueue", "AWS::SQS::Queue", "detector-dlq", _create_queue),
         ("AlertDeadLetterQueue", "AWS::SQS::Queue", "alerts-dlq", _create_queue),
         ("AlertQueue", "AWS::SQS::Queue", "alerts", _create_queue),
@@ -174,6 +176,7 @@ def deploy_emulated_stack(
         alert_topic_arn=created["AlertTopic"].ref,
         _detector_env=_environment(template, resolver, "DetectorFunction", region),
         _alert_env=_environment(template, resolver, "AlertFunction", region),
+        policy_table_name=created["PolicyTable"].ref,
     )
 
 

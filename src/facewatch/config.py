@@ -65,6 +65,8 @@ class DetectorSettings(_Settings):
     min_face_height_ratio: Annotated[float, Field(ge=0, le=1)] = Field(0.0, alias="MIN_FACE_HEIGHT_RATIO")
     min_face_sharpness: Annotated[float, Field(ge=0, le=100)] = Field(0.0, alias="MIN_FACE_SHARPNESS")
     max_face_abs_yaw_degrees: Annotated[float, Field(ge=0, le=180)] = Field(0.0, alias="MAX_FACE_ABS_YAW_DEGREES")
+    policy_table_name: str = Field(alias="POLICY_TABLE_NAME")
+    employee_match_threshold: Annotated[float, Field(ge=80, le=100)] = Field(80.0, alias="EMPLOYEE_MATCH_THRESHOLD")
 
     @property
     def gates(self) -> FaceGates:
