@@ -10,12 +10,13 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # `sam build` looks for python3.13 on PATH: the venv is made with it, so put the venv first.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv demo test lint typecheck validate security build pytest bench invoke deploy clean
+.PHONY: help venv demo test lint typecheck validate security build pytest bench invoke deploy clean docs docs-serve
 
 help:
 	@echo "make demo      run the whole pipeline on an embedded AWS emulation (moto) and print the alerts"
 	@echo "make test      lint, type check, sam validate --lint, checkov, sam build, and the test suite"
 	@echo "make invoke FUNCTION=DetectorFunction EVENT=events/detector-unknown-face.json   Docker-free 'sam local invoke'"
+	@echo "make docs      the documentation site (docs/ -> site/, mkdocs build --strict: broken links fail)"
 	@echo "make bench     benchmarks (print figures, never fail on speed)"
 	@echo "make build     sam build;  make deploy   sam build && sam deploy"
 
@@ -67,13 +68,20 @@ build: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck validate security build pytest
+test: lint typecheck validate security build docs pytest
 
 demo: $(STAMP)
 	$(PY) -m facewatch_local.demo
 
 invoke: $(STAMP)
 	$(PY) -m facewatch_local.invoke --function "$(FUNCTION)" --event "$(EVENT)"
+
+# --strict: a warning (a link to a missing page or anchor, a page missing from the nav) fails the build.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
@@ -84,4 +92,4 @@ deploy: build
 	$(BIN)/sam deploy
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache site
