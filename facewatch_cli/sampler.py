@@ -242,13 +242,12 @@ def resolve_source(args: argparse.Namespace, session: boto3.session.Session) -> 
 def settings_from(args: argparse.Namespace, source: str, stack: StackSettings = StackSettings()) -> SamplerSettings:
     stream_name = args.stream_name or stack.stream_name
     collection_id = args.collection_id or stack.collection_id
-    missing = [
-        flag for flag, value in (("--stream-name", stream_name), ("--collection-id", collection_id)) if not value
-    ]
-    if missing:
+    if not stream_name or not collection_id:
+        missing = [
+            flag for flag, value in (("--stream-name", stream_name), ("--collection-id", collection_id)) if not value
+        ]
         where = f"stack {args.stack} has no such output" if args.stack else "or --stack NAME"
         raise CommandError(f"give {' and '.join(missing)} ({where})")
-    assert stream_name is not None and collection_id is not None
     try:
         return SamplerSettings(
             camera_id=args.camera,
