@@ -113,6 +113,13 @@ class AlertSettings(_Settings):
         return opensearch_base_url(self.opensearch_endpoint) if self.opensearch_endpoint else None
 
 
+class DeliverySettings(_Settings):
+    dedup_table_name: str = Field(alias="DEDUP_TABLE_NAME")
+    channels_secret_arn: str = Field(alias="DELIVERY_CHANNELS_SECRET_ARN")
+    webhook_signing_secret_arn: str = Field(alias="WEBHOOK_SIGNING_SECRET_ARN")
+    delivery_dead_letter_queue_url: str = Field(alias="DELIVERY_DEAD_LETTER_QUEUE_URL")
+
+
 # A DNS name or an IPv4 address (urlsplit lower-cases the host).
 _HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
@@ -163,3 +170,8 @@ def detector_settings() -> DetectorSettings:
 @cache
 def alert_settings() -> AlertSettings:
     return AlertSettings.from_environ(os.environ)
+
+
+@cache
+def delivery_settings() -> DeliverySettings:
+    return DeliverySettings.from_environ(os.environ)

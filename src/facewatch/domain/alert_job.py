@@ -17,6 +17,7 @@ from facewatch.domain.records import (
     camera_id_from_stream_arn,
 )
 from facewatch.domain.sightings import Sighting
+from facewatch.domain.snapshot import EdgeSnapshot
 
 # Fragments become listable in KVS about a second after ingestion; ask for the clip after that.
 INGEST_MARGIN_SECONDS = 2.0
@@ -76,11 +77,17 @@ class AlertJob(_Job):
     unmatched_faces_in_frame: int = Field(ge=1)
     kinesis_sequence_number: str = Field(max_length=128)
     detected_at: JobTime
+    # When the record reached Kinesis (its approximate arrival time): the latency split starts there.
+    arrived_at: JobTime | None = None
+    # Image mode: the frame the sampler uploaded (checked again by the alerter), or why there is none.
+    edge_snapshot: EdgeSnapshot | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 
     def to_message(self) -> str:
-        return self.model_dump_json(by_alias=True)
+        # The optional fields are left out when empty, so a job without them reads as it always did.
+        unset = {name for name in _OPTIONAL_FIELDS if getattr(self, name) is None}
+        return self.model_dump_json(by_alias=True, exclude=unset)
 
     @property
     def source(self) -> VideoSource:
@@ -117,7 +124,12 @@ def mismatch(job: AlertJob) -> str | None:
     return None
 
 
-def build_alert_job(sighting: Sighting, alert_id: str, sequence_number: str, detected_at: float) -> AlertJob:
+_OPTIONAL_FIELDS = ("arrived_at", "edge_snapshot")
+
+
+def build_alert_job(
+    sighting: Sighting, alert_id: str, sequence_number: str, detected_at: float, arrived_at: float | None = None
+) -> AlertJob:
     detected = sighting.face.DetectedFace
     box = detected.BoundingBox
     source = sighting.source
@@ -149,6 +161,8 @@ def build_alert_job(sighting: Sighting, alert_id: str, sequence_number: str, det
         unmatched_faces_in_frame=sighting.unmatched_faces_in_frame,
         kinesis_sequence_number=sequence_number,
         detected_at=detected_at,
+        arrived_at=arrived_at,
+        edge_snapshot=source.edge_snapshot,
     )
 
 

@@ -163,7 +163,7 @@ class Detector:
         if opened is None:
             return
         now = self._clock()
-        job = build_alert_job(sighting, alert_id, record.sequence_number, detected_at=now)
+        job = build_alert_job(sighting, alert_id, record.sequence_number, detected_at=now, arrived_at=record.arrived_at)
         delay = alert_delay_seconds(
             frame_time,
             now,
