@@ -34,7 +34,16 @@ def alert_stage() -> AlertStage:
         clips=ClipStore(settings.clip_bucket_name, data_endpoint_override=settings.kvs_data_endpoint_override),
         cameras=CameraRegistry(settings.camera_table_name),
         notifier=AlertNotifier(settings.alert_topic_arn),
-        index=AlertIndex(base_url, settings.opensearch_index, settings.aws_region) if base_url else None,
+        index=(
+            AlertIndex(
+                base_url,
+                settings.opensearch_index,
+                settings.aws_region,
+                retention_days=settings.search_index_retention_days,
+            )
+            if base_url
+            else None
+        ),
         queue=JobQueue(settings.alert_dead_letter_queue_url),
     )
 
