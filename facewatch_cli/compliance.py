@@ -16,10 +16,12 @@ from facewatch.domain.privacy import (
     DeploymentFacts,
     MatchingMode,
     PrivacyError,
+    RETENTION_PARAMETERS,
     PrivacyProfile,
     SiteAssignment,
     assign,
     load_profiles,
+    parameter_overrides,
     render_notice,
     retention_findings,
     strictest_limits,
@@ -74,6 +76,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _deployment_arguments(verify)
     verify.set_defaults(run=verify_retention)
+
+    parameters = commands.add_parser(
+        "parameters",
+        help="the stack's retention parameters that keep within the given profiles (for sam deploy)",
+        description="Prints Name=Value pairs for `sam deploy --parameter-overrides`: the strictest figure of the "
+        "profiles given (or, without --profile, of the profiles the sites use).",
+    )
+    parameters.add_argument("--profile", action="append", default=[], help="a profile (repeatable)")
+    _profile_file_argument(parameters)
+    stack_outputs.add_arguments(parameters, retention.PRIVACY_TABLE, stack_outputs.CAMERA_TABLE)
+    parameters.set_defaults(run=retention_parameters)
 
     notice = commands.add_parser("notice", help="the privacy notice / signage text of a site")
     notice.add_argument("--site", required=True)
@@ -254,6 +267,27 @@ def _stale_enrolments(args: argparse.Namespace, limits: dict[Artefact, float]) -
         f"{ARTEFACT_DESCRIPTIONS[Artefact.ENROLMENT]}: {len(stale)} person(s) not refreshed for over "
         f"{limits[Artefact.ENROLMENT]:g} days: {', '.join(stale[:20])}"
     ]
+
+
+@clients.aws_errors
+def retention_parameters(args: argparse.Namespace) -> int:
+    profiles = profiles_of(args)
+    if args.profile:
+        chosen = [_profile(profiles, name) for name in dict.fromkeys(args.profile)]
+    else:
+        _, chosen = _profiles_in_force(args)
+    outputs = stack_outputs.StackOutputs(args)
+    declared = stack_parameter_names(args, outputs.stack_name) if outputs.stack_name else None
+    names = declared if declared is not None else [name for name, _ in RETENTION_PARAMETERS.values()]
+    overrides = parameter_overrides(chosen, names)
+    print(" ".join(f"{name}={value}" for name, value in sorted(overrides.items())))
+    return 0
+
+
+@clients.aws_errors
+def stack_parameter_names(args: argparse.Namespace, stack_name: str) -> list[str]:
+    stacks = clients.cloudformation(args).describe_stacks(StackName=stack_name)["Stacks"]
+    return [p["ParameterKey"] for p in stacks[0].get("Parameters", []) if "ParameterKey" in p]
 
 
 @clients.aws_errors

@@ -114,11 +114,12 @@ def offboard(
 
 
 def _delete_user(rekognition: RekognitionClient, collection_id: str, employee_id: str) -> bool:
-    """DeleteUser disassociates the user's faces first; a person enrolled before users existed has none."""
+    """DeleteUser disassociates the user's faces first; a person enrolled before users existed has none.
+    The collection exists (its faces were just listed), so "not found" is about the user."""
     try:
         rekognition.delete_user(CollectionId=collection_id, UserId=employee_id)
     except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException" and "ollection" not in str(error):
+        if error_code(error) == "ResourceNotFoundException":
             return False
         raise
     return True

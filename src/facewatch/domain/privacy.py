@@ -445,6 +445,61 @@ def retention_findings(
     return findings
 
 
+# The stack parameter that sets each artefact's retention, and its unit in days. Artefacts without one are
+# fixed by the code (TTL of alert and window items) or by the operator (enrolment refreshes).
+RETENTION_PARAMETERS: Mapping[Artefact, tuple[str, float]] = {
+    Artefact.VIDEO: ("CameraVideoRetentionHours", 1 / 24),
+    Artefact.CLIPS: ("ClipRetentionDays", 1),
+    Artefact.SNAPSHOTS: ("SnapshotRetentionDays", 1),
+    Artefact.QUARANTINE: ("QuarantineRetentionDays", 1),
+    Artefact.SEARCH_INDEX: ("SearchIndexRetentionDays", 1),
+    Artefact.AUDIT: ("AuditRetentionDays", 1),
+    Artefact.LOGS: ("LogRetentionDays", 1),
+}
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+def parameter_overrides(profiles: Iterable[PrivacyProfile], declared: Iterable[str]) -> dict[str, str]:
+    """The stack parameters that keep every artefact within the strictest of `profiles`, for those of
+    RETENTION_PARAMETERS the template declares (`sam deploy --parameter-overrides`)."""
+    names = set(declared)
+    overrides: dict[str, str] = {}
+    for artefact, (days, _) in strictest_limits(profiles).items():
+        if artefact not in RETENTION_PARAMETERS or RETENTION_PARAMETERS[artefact][0] not in names:
+            continue
+        parameter, days_per_unit = RETENTION_PARAMETERS[artefact]
+        if artefact is Artefact.LOGS:
+            value = max((d for d in LOG_RETENTION_DAYS if d <= days), default=LOG_RETENTION_DAYS[0])
+        else:
+            value = int(days / days_per_unit)
+        overrides[parameter] = str(value)
+    return overrides
+
+
 @dataclass(frozen=True, slots=True)
 class DeploymentFacts:
     """What a notice says about the deployment, read from the stack by the CLI."""
