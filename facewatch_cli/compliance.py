@@ -12,11 +12,11 @@ from typing import Any
 from facewatch.adapters.privacy_records import PrivacyRecords
 from facewatch.domain.privacy import (
     ARTEFACT_DESCRIPTIONS,
+    RETENTION_PARAMETERS,
     Artefact,
     DeploymentFacts,
     MatchingMode,
     PrivacyError,
-    RETENTION_PARAMETERS,
     PrivacyProfile,
     SiteAssignment,
     assign,
