@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from facewatch.domain.index_lifecycle import index_lifecycle_policy, policy_retention_days
 from facewatch.domain.privacy import (
     BUILTIN_PROFILES,

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
+# `reference` is a DynamoDB reserved word.
+_NAMES = {"#reference": "reference", "#note": "note"}
 SITE_PREFIX = "site#"
 PERSON_PREFIX = "person#"
 
@@ -84,13 +86,14 @@ class PrivacyRecords:
         for name, value in (("reference", reference), ("note", note)):
             if value:
                 values[f":{name}"] = {"S": value}
-                sets.append(f"{name} = :{name}")
+                sets.append(f"#{name} = :{name}")
             else:
-                removes.append(name)
+                removes.append(f"#{name}")
         self._client.get().update_item(
             TableName=self._table,
             Key={"pk": {"S": PERSON_PREFIX + employee_id}},
             UpdateExpression=f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
+            ExpressionAttributeNames=_NAMES,
             ExpressionAttributeValues=values,
         )
 
@@ -99,7 +102,8 @@ class PrivacyRecords:
         self._client.get().update_item(
             TableName=self._table,
             Key={"pk": {"S": PERSON_PREFIX + employee_id}},
-            UpdateExpression="SET offboarded_at = :at, offboarding_verified = :verified REMOVE reference, note",
+            UpdateExpression="SET offboarded_at = :at, offboarding_verified = :verified REMOVE #reference, #note",
+            ExpressionAttributeNames=_NAMES,
             ExpressionAttributeValues={":at": {"S": at}, ":verified": {"BOOL": verified}},
         )
 
