@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "facewatch_cli.dashboards",
     "facewatch_cli.alerts",
     "facewatch_cli.sampler",
+    "facewatch_cli.audit",
     "facewatch_cli.compliance",
 )
 

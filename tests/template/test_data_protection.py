@@ -11,7 +11,7 @@ from tests.template.reading import properties, resources_of_type
 from facewatch.adapters.dedup_windows import DedupWindows
 from facewatch.domain.dedup import DedupWindow
 
-BUCKETS = ("ClipBucket", "QuarantineBucket")
+BUCKETS = ("ClipBucket", "QuarantineBucket", "AuditBucket")
 TABLES = ("DedupTable", "CameraTable")
 
 
