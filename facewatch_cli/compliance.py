@@ -41,7 +41,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     profiles = commands.add_parser("profiles", help="the privacy profiles and their limits")
     _profile_file_argument(profiles)
-    profiles.add_argument("--json", action="store_true", help="print JSON instead of text")
+    shown = profiles.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="print JSON instead of text")
+    shown.add_argument("--markdown", action="store_true", help="print one comparison table (docs/privacy.md)")
     profiles.set_defaults(run=show_profiles)
 
     site = commands.add_parser("site", help="assign a privacy profile to a site, or list the assignments")
@@ -140,6 +142,9 @@ def show_profiles(args: argparse.Namespace) -> int:
     if args.json:
         output.print_json({name: _profile_json(p) for name, p in sorted(profiles.items())})
         return 0
+    if args.markdown:
+        print(profiles_markdown(list(profiles.values())))
+        return 0
     for profile in profiles.values():
         print(f"{profile.name}: {profile.title}")
         print(f"  law: {profile.law}")
@@ -152,6 +157,21 @@ def show_profiles(args: argparse.Namespace) -> int:
             mark = "" if limit.certain else f"  (to confirm: {limit.source})"
             print(f"  {artefact.value}: {limit.days:g} days{mark}")
     return 0
+
+
+def profiles_markdown(profiles: list[PrivacyProfile]) -> str:
+    """Retention limits in days per artefact (* = a figure the law does not fix), then the other rules."""
+    lines = ["| | " + " | ".join(p.name for p in profiles) + " |", "|---|" + "---|" * len(profiles)]
+    for artefact in Artefact:
+        cells = [f"{p.retention[artefact].days:g}{'' if p.retention[artefact].certain else '*'}" for p in profiles]
+        lines.append(f"| {ARTEFACT_DESCRIPTIONS[artefact]} (days) | " + " | ".join(cells) + " |")
+    rows = {
+        "matching at most": [p.matching.value + ("" if p.matching_certain else "*") for p in profiles],
+        "after-hours employee alerts": ["yes" if p.after_hours_employee_alerts else "no" for p in profiles],
+        "legal bases": [", ".join(sorted(b.value for b in p.legal_bases)) for p in profiles],
+    }
+    lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows.items()]
+    return "\n".join(lines)
 
 
 def _profile_json(profile: PrivacyProfile) -> dict[str, Any]:

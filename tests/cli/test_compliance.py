@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -196,3 +197,11 @@ def test_compliance_parameters_prints_the_overrides_for_sam_deploy(cli: Cli) -> 
     assert pairs["QuarantineRetentionDays"] == "7"
     assert pairs["CameraVideoRetentionHours"] == "72"
     assert pairs["LogRetentionDays"] == "30"
+
+
+def test_the_privacy_page_shows_the_profiles_as_the_cli_prints_them(cli: Cli) -> None:
+    run = cli("compliance", "profiles", "--markdown")
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "privacy.md").read_text(encoding="utf-8")
+    assert run.code == 0
+    assert run.out in page
