@@ -66,6 +66,7 @@ class EmulatedStack:
     face_search_stream_arn: str
     dedup_table_name: str
     camera_table_name: str
+    privacy_table_name: str
     alert_queue_url: str
     alert_dead_letter_queue_url: str
     index_queue_url: str
@@ -142,6 +143,7 @@ def deploy_emulated_stack(
         ("DedupTable", "AWS::DynamoDB::Table", "dedup", _create_table),
         ("CameraTable", "AWS::DynamoDB::Table", "cameras", _create_table),
         ("PolicyTable", "AWS::DynamoDB::Table", "policies", _create_table),
+        ("PrivacyTable", "AWS::DynamoDB::Table", "privacy", _create_table),
         ("DetectorDeadLetterQueue", "AWS::SQS::Queue", "detector-dlq", _create_queue),
         ("AlertDeadLetterQueue", "AWS::SQS::Queue", "alerts-dlq", _create_queue),
         ("AlertQueue", "AWS::SQS::Queue", "alerts", _create_queue),
@@ -166,6 +168,7 @@ def deploy_emulated_stack(
         face_search_stream_arn=stream_arn,
         dedup_table_name=created["DedupTable"].ref,
         camera_table_name=created["CameraTable"].ref,
+        privacy_table_name=created["PrivacyTable"].ref,
         alert_queue_url=created["AlertQueue"].ref,
         alert_dead_letter_queue_url=created["AlertDeadLetterQueue"].ref,
         index_queue_url=created["IndexQueue"].ref,
@@ -293,7 +296,28 @@ def _create_bucket(
             "RestrictPublicBuckets": _as_bool(prop(public_access, where, "RestrictPublicBuckets")),
         },
     )
+    lifecycle = definition.get("Properties", {}).get("LifecycleConfiguration")
+    if lifecycle is not None:
+        clients.s3.put_bucket_lifecycle_configuration(
+            Bucket=name,
+            LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in resolver.resolve(lifecycle)["Rules"]]},
+        )
     return PhysicalResource(ref=name, attributes={"Arn": f"arn:aws:s3:::{name}"})
+
+
+def _lifecycle_rule(rule: Mapping[str, Any]) -> Any:
+    """A CloudFormation lifecycle rule as PutBucketLifecycleConfiguration takes it."""
+    converted: dict[str, Any] = {
+        "ID": rule["Id"],
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+    return converted
 
 
 def _create_topic(

@@ -93,6 +93,7 @@ class AlertSettings(_Settings):
     clip_max_attempts: Annotated[int, Field(ge=1, le=50)] = Field(5, alias="CLIP_MAX_ATTEMPTS")
     # A SigV4 presigned URL lives at most 7 days.
     clip_url_expiry_seconds: Annotated[int, Field(ge=60, le=604_800)] = Field(3600, alias="CLIP_URL_EXPIRY_SECONDS")
+    search_index_retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(30, alias="SEARCH_INDEX_RETENTION_DAYS")
     aws_region: str = Field("us-east-1", alias="AWS_REGION")
     # The standard SDK endpoint override (VPC endpoint, emulator). When set, the KVS archived-media
     # data plane is reached through it too, because endpoints an emulator hands out are not routable.

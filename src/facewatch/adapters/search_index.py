@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from facewatch.adapters import aws
 from facewatch.domain.document import index_name, index_template
+from facewatch.domain.index_lifecycle import index_lifecycle_policy, index_policy_id
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
@@ -31,9 +32,18 @@ class IndexUnavailableError(Exception):
 
 
 class AlertIndex:
-    def __init__(self, base_url: str, index_prefix: str, region: str, client: OpenSearch | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        index_prefix: str,
+        region: str,
+        client: OpenSearch | None = None,
+        *,
+        retention_days: int | None = None,
+    ) -> None:
         self._base_url = base_url
         self._prefix = index_prefix
+        self._retention_days = retention_days
         self._region = region
         self._client = client
         self._template_installed = False
@@ -73,8 +83,28 @@ class AlertIndex:
             if not self._template_installed:
                 # Idempotent PUT, once per container, before the first write.
                 client.indices.put_index_template(name=self._prefix, body=index_template(self._prefix))
+                if self._retention_days is not None:
+                    self._install_lifecycle_policy(client, self._retention_days)
                 self._template_installed = True
             client.index(index=target, id=alert_id, body=document)
         except OpenSearchException as error:
             raise IndexUnavailableError(type(error).__name__) from error
         return target
+
+    def _install_lifecycle_policy(self, client: OpenSearch, retention_days: int) -> None:
+        """Creates the retention policy, or updates it when SearchIndexRetentionDays changed (ISM refuses a
+        second PUT without the current sequence number), and attaches it to indices created before it."""
+        from opensearchpy.exceptions import ConflictError
+
+        path = f"/_plugins/_ism/policies/{index_policy_id(self._prefix)}"
+        body = index_lifecycle_policy(self._prefix, retention_days)
+        try:
+            client.transport.perform_request("PUT", path, body=body)
+        except ConflictError:
+            current = client.transport.perform_request("GET", path)
+            if current.get("policy", {}).get("states") != body["policy"]["states"]:
+                params = {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]}
+                client.transport.perform_request("PUT", path, params=params, body=body)
+        client.transport.perform_request(
+            "POST", f"/_plugins/_ism/add/{self._prefix}-*", body={"policy_id": index_policy_id(self._prefix)}
+        )

@@ -62,7 +62,16 @@ def index_stage() -> IndexStage:
     current = settings()
     base_url = current.opensearch_url
     return IndexStage(
-        AlertIndex(base_url, current.opensearch_index, current.aws_region) if base_url else None,
+        (
+            AlertIndex(
+                base_url,
+                current.opensearch_index,
+                current.aws_region,
+                retention_days=current.search_index_retention_days,
+            )
+            if base_url
+            else None
+        ),
         JobQueue(current.index_dead_letter_queue_url),
     )
 
