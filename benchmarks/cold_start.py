@@ -53,6 +53,7 @@ FUNCTION_ENVIRONMENT = {
         "POWERTOOLS_SERVICE_NAME": "facewatch-alerter",
         "DEDUP_TABLE_NAME": "facewatch-dedup",
         "CAMERA_TABLE_NAME": "facewatch-cameras",
+        "PRIVACY_TABLE_NAME": "facewatch-privacy",
         "CLIP_BUCKET_NAME": "facewatch-clips",
         "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:facewatch-alerts",
         "ALERT_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-alerts-dlq",

@@ -41,6 +41,7 @@ from facewatch.observability import metrics
 
 DEDUP_TABLE = "facewatch-DedupTable-1Q2W3E4R5T6Y"
 CAMERA_TABLE = "facewatch-CameraTable-9O8I7U6Y5T4R"
+PRIVACY_TABLE = "facewatch-PrivacyTable-7QW2E3R4T5Y6"
 CLIP_BUCKET = f"facewatch-clips-{ACCOUNT_ID}-{REGION}"
 TOPIC_NAME = "facewatch-AlertTopic-Z1X2C3V4B5N6"
 DEAD_LETTER_QUEUE_NAME = "facewatch-AlertDeadLetterQueue-M1N2B3V4C5X6"
@@ -251,8 +252,8 @@ def _build_world() -> AlertWorld:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     kvs = boto3.client("kinesisvideo", region_name=REGION)
 
-    for table in (DEDUP_TABLE, CAMERA_TABLE):
-        key = "pk" if table == DEDUP_TABLE else "camera_id"
+    for table in (DEDUP_TABLE, CAMERA_TABLE, PRIVACY_TABLE):
+        key = "camera_id" if table == CAMERA_TABLE else "pk"
         dynamodb.create_table(
             TableName=table,
             KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
@@ -318,6 +319,7 @@ def _build_world() -> AlertWorld:
     world.env = {
         "DEDUP_TABLE_NAME": DEDUP_TABLE,
         "CAMERA_TABLE_NAME": CAMERA_TABLE,
+        "PRIVACY_TABLE_NAME": PRIVACY_TABLE,
         "CLIP_BUCKET_NAME": CLIP_BUCKET,
         "ALERT_TOPIC_ARN": topic_arn,
         "ALERT_DEAD_LETTER_QUEUE_URL": dlq_url,

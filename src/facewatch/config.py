@@ -19,6 +19,7 @@ from facewatch.domain.sightings import FaceGates
 
 # How much of a rejected value the error repeats (settings hold names and URLs, never secrets).
 MAX_VALUE_SHOWN_CHARS = 80
+_USERINFO = re.compile(r"//[^/@\s]*@")
 
 
 class SettingsError(ValueError):
@@ -36,7 +37,8 @@ class SettingsError(ValueError):
             if detail["type"] == "missing":
                 problems.append(f"{variable} is not set")
             else:
-                shown = repr(detail["input"])[:MAX_VALUE_SHOWN_CHARS]
+                # Credentials in a URL (scheme://user:password@host) are never repeated.
+                shown = _USERINFO.sub("//***@", repr(detail["input"]))[:MAX_VALUE_SHOWN_CHARS]
                 problems.append(f"{variable}={shown}: {detail['msg']}")
         return cls(f"invalid environment for {settings.__name__}: {'; '.join(problems)}")
 
@@ -86,6 +88,8 @@ class AlertSettings(_Settings):
     index_queue_url: str = Field(alias="INDEX_QUEUE_URL")
     index_dead_letter_queue_url: str = Field(alias="INDEX_DEAD_LETTER_QUEUE_URL")
     camera_table_name: str = Field(alias="CAMERA_TABLE_NAME")
+    # Each site's privacy profile and matching mode (facewatch compliance site set).
+    privacy_table_name: str = Field(alias="PRIVACY_TABLE_NAME")
     opensearch_endpoint: str = Field("", alias="OPENSEARCH_ENDPOINT")
     opensearch_index: str = Field("face-alerts", alias="OPENSEARCH_INDEX", pattern=r"^[a-z0-9][a-z0-9_-]{0,200}$")
     clip_pre_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(5.0, alias="CLIP_PRE_ROLL_SECONDS")
@@ -148,19 +152,6 @@ def opensearch_base_url(endpoint: str) -> str | None:
     ):
         return None
     return f"{parts.scheme}://{parts.hostname}:{port}"
-
-
-class SettingsError(Exception):
-    """The function's environment does not make valid settings; the message names each variable and what
-    is wrong with it, never its value."""
-
-
-def settings_error(error: ValidationError) -> SettingsError:
-    problems = [
-        f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
-        for detail in error.errors(include_input=False, include_url=False, include_context=False)
-    ]
-    return SettingsError("invalid environment: " + "; ".join(problems))
 
 
 @cache

@@ -14,6 +14,7 @@ REQUIRED = {
     "INDEX_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-IndexQueue",
     "INDEX_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-IndexDLQ",
     "CAMERA_TABLE_NAME": "facewatch-CameraTable",
+    "PRIVACY_TABLE_NAME": "facewatch-PrivacyTable",
 }
 
 

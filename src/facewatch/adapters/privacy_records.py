@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -145,3 +146,43 @@ def _person(item: dict[str, AttributeValueTypeDef]) -> PersonRecord:
         offboarded_at=_s(item, "offboarded_at"),
         offboarding_verified=bool(verified) if verified is not None else None,
     )
+
+
+SITE_CACHE_SECONDS = 300
+
+
+class SiteMatching:
+    """The alerter's view of PrivacyTable: each site's matching mode, cached in the container (an alert
+    costs at most one read per site per SITE_CACHE_SECONDS). A site without an assignment, or a stack
+    without the table, matches unknown faces (the default profile)."""
+
+    def __init__(
+        self,
+        table_name: str,
+        dynamodb: DynamoDBClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._table = table_name
+        self._client: aws.LazyClient[DynamoDBClient] = aws.LazyClient("dynamodb", dynamodb)
+        self._clock = clock
+        self._cache: dict[str, tuple[float, MatchingMode]] = {}
+
+    def matching_of(self, site: str | None) -> MatchingMode:
+        if not self._table or not site:
+            return MatchingMode.UNKNOWN_FACES
+        cached = self._cache.get(site)
+        now = self._clock()
+        if cached is not None and now - cached[0] < SITE_CACHE_SECONDS:
+            return cached[1]
+        item = (
+            self._client.get()
+            .get_item(TableName=self._table, Key={"pk": {"S": SITE_PREFIX + site}}, ProjectionExpression="matching")
+            .get("Item", {})
+        )
+        try:
+            mode = MatchingMode(item.get("matching", {}).get("S", MatchingMode.UNKNOWN_FACES.value))
+        except ValueError:
+            # An unreadable mode is treated as the strictest: never alert on a site whose rule is unclear.
+            mode = MatchingMode.OFF
+        self._cache[site] = (now, mode)
+        return mode

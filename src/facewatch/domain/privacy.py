@@ -375,13 +375,17 @@ def assign(
     )
 
 
+UNKNOWN_FACE_ALERT = "unknown_face"
+WATCHLIST_ALERT = "watchlist_match"
+
+
 def alert_allowed(matching: MatchingMode, alert_type: str) -> bool:
     """Whether a site in this matching mode may raise an alert of this type (unknown_face, watchlist_match,
     after_hours, ...). Anything that is not an explicit watchlist match counts as matching strangers."""
     if matching is MatchingMode.OFF:
         return False
     if matching is MatchingMode.WATCHLIST_ONLY:
-        return alert_type == "watchlist_match"
+        return alert_type == WATCHLIST_ALERT
     return True
 
 

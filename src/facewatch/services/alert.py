@@ -27,6 +27,7 @@ from facewatch.adapters.notifier import (
     PublishInDoubtError,
     PublishRefusedError,
 )
+from facewatch.adapters.privacy_records import SiteMatching
 from facewatch.config import AlertSettings
 from facewatch.domain.alert_job import AlertJob, mismatch
 from facewatch.domain.clip import (
@@ -41,6 +42,7 @@ from facewatch.domain.clip import (
 )
 from facewatch.domain.document import IndexJob, alert_document
 from facewatch.domain.notification import AlertContext, ClipLink, compose_sns_message
+from facewatch.domain.privacy import UNKNOWN_FACE_ALERT, alert_allowed
 from facewatch.observability import logger, metrics
 
 
@@ -104,6 +106,7 @@ class AlertStage:
         notifier: AlertNotifier,
         index_queue: IndexQueue,
         queue: JobQueue,
+        sites: SiteMatching | None = None,
         clock: Callable[[], float] = time.time,
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
@@ -114,6 +117,7 @@ class AlertStage:
         self._notifier = notifier
         self._index_queue = index_queue
         self._queue = queue
+        self._sites = sites
         self._clock = clock
         self._new_token = new_token
 
@@ -144,7 +148,25 @@ class AlertStage:
             )
             raise
 
+    def _withheld_by_site(self, job: AlertJob) -> bool:
+        """A site whose privacy profile allows no such alert (watchlist-only: no stranger alerts; off: none)
+        gets nothing: no snapshot, clip, message or document. Counted, never silent."""
+        if self._sites is None:
+            return False
+        site = self._cameras.place_of(job.camera_id).site
+        matching = self._sites.matching_of(site)
+        if alert_allowed(matching, UNKNOWN_FACE_ALERT):
+            return False
+        metrics.add_metric(name="AlertsWithheld_privacy_profile", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "alert withheld: the site's privacy profile does not allow it",
+            extra={"alert_id": job.alert_id, "camera_id": job.camera_id, "matching": matching.value},
+        )
+        return True
+
     def _alert(self, job: AlertJob, message: QueueMessage) -> None:
+        if self._withheld_by_site(job):
+            return
         progress = self._ledger.load(job.alert_id)
         if not progress.notified:
             if progress.notify_started_at is not None:
