@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "facewatch_cli.policies",
     "facewatch_cli.watchlists",
     "facewatch_cli.snoozes",
+    "facewatch_cli.compliance",
 )
 
 

@@ -64,9 +64,14 @@ class ZonedFaces:
     def search_face(self, jpeg: bytes) -> SearchedFace | None:
         return self._inner.search_face(jpeg)
 
+    def search_user(self, jpeg: bytes) -> SearchedFace | None:
+        return self._inner.search_user(jpeg)
+
 
 def zoned(detector: LocalDetector, faces: FaceService, zones: Sequence[Zone]) -> tuple[LocalDetector, FaceService]:
     """The local detector and the face service, restricted to the zones (unchanged without zones)."""
     if not zones:
         return detector, faces
-    return ZonedDetector(detector, zones), ZonedFaces(faces, zones)
+    zoned_detector: LocalDetector = ZonedDetector(detector, zones)
+    zoned_faces: FaceService = ZonedFaces(faces, zones)
+    return zoned_detector, zoned_faces

@@ -221,7 +221,10 @@ def test_watchlist_list_and_remove(
     common = ["--policy-table", table, "--collection-id", COLLECTION, "--by", "guard-lead"]
     cli("watchlist", "add", "contractors", "acme-plumber", photo(tmp_path, "p.jpg"), "--reason", "fixes the pipes",
         "--days", "14", *common)  # fmt: skip
-    cli("faces", "enroll", photo(tmp_path, "e.jpg"), "--employee-id", "E10442", "--collection-id", COLLECTION)
+    employee = {"FaceId": "0b9c4e2a-1d3f-4a5b-8c6d-7e8f9a0b1c2d", "ImageId": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                "ExternalImageId": "E10442", "BoundingBox": {"Width": 0.3, "Height": 0.4, "Left": 0.3, "Top": 0.2},
+                "Confidence": 99.9}  # fmt: skip
+    collection.faces.append(employee)  # enrolled earlier with `facewatch faces enroll`
 
     listed = cli("watchlist", "list", "--policy-table", table)
     employees = cli("faces", "list", "--collection-id", COLLECTION)

@@ -15,10 +15,8 @@ from tests.alert_support import (
     CAMERA_TABLE,
     CLIP_BUCKET,
     DEDUP_TABLE,
-    INDEX_PREFIX,
     REGION,
     AlertWorld,
-    RecordingOpenSearch,
     alert_world,
     sample_job,
 )
@@ -26,9 +24,8 @@ from tests.alert_support import (
 from facewatch.adapters.alert_ledger import AlertLedger
 from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.adapters.clips import ClipStore
-from facewatch.adapters.job_queue import JobQueue
+from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
-from facewatch.adapters.search_index import AlertIndex
 from facewatch.adapters.site_rates import SiteRates
 from facewatch.config import AlertSettings
 from facewatch.domain.alert_job import AlertJob
@@ -48,24 +45,37 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[AlertWorld]:
         yield world
 
 
+class Documents:
+    """The documents the alert stage handed to the indexer (IndexQueue), by alert id."""
+
+    def __init__(self, world: AlertWorld) -> None:
+        self._world = world
+        self.seen: dict[str, dict[str, Any]] = {}
+
+    @property
+    def writes(self) -> list[tuple[str, str, dict[str, Any]]]:
+        for job in self._world.index_jobs():
+            self.seen[job["alert_id"]] = job["document"]
+        return [("", alert_id, document) for alert_id, document in self.seen.items()]
+
+
 @pytest.fixture
-def index(monkeypatch: pytest.MonkeyPatch, world: AlertWorld) -> RecordingOpenSearch:
-    """The handler's stage, with a recording OpenSearch client (moto has none) and the digest gate on moto."""
+def index(monkeypatch: pytest.MonkeyPatch, world: AlertWorld) -> Documents:
+    """The handler's stage with the digest gate on moto (as the handler builds it)."""
     settings = AlertSettings.from_environ(os.environ)
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    recorder = RecordingOpenSearch()
     stage = AlertStage(
         settings,
         ledger=AlertLedger(DEDUP_TABLE, dynamodb),
         clips=ClipStore(CLIP_BUCKET),
         cameras=CameraRegistry(CAMERA_TABLE, dynamodb),
         notifier=AlertNotifier(settings.alert_topic_arn),
-        index=AlertIndex("https://search.example:443", INDEX_PREFIX, REGION, client=recorder),
+        index_queue=IndexQueue(settings.index_queue_url),
         queue=JobQueue(settings.alert_dead_letter_queue_url),
         digest=DigestGate(SiteRates(DEDUP_TABLE, dynamodb)),
     )
     monkeypatch.setattr(alerter, "alert_stage", lambda: stage)
-    return recorder
+    return Documents(world)
 
 
 def policy(**changes: Any) -> AlertPolicyInfo:
@@ -74,8 +84,16 @@ def policy(**changes: Any) -> AlertPolicyInfo:
 
 
 def job(n: int, info: AlertPolicyInfo, seconds: float = 0.0) -> AlertJob:
+    """The n-th alert, `seconds` after the sample's frame: a frame of its own, so an alert id of its own."""
     base = sample_job()
-    return sample_job(alert_id=f"{n:032x}", frame_time=base.frame_time + seconds, policy=info)
+    producer = base.producer_timestamp + seconds
+    return sample_job(
+        fragment_number=str(int(base.fragment_number) + n),
+        producer_timestamp=producer,
+        server_timestamp=producer + 0.3,
+        frame_time=producer + base.frame_offset_seconds,
+        policy=info,
+    )
 
 
 def deliver_all(world: AlertWorld, jobs: list[AlertJob]) -> None:
@@ -89,7 +107,7 @@ def attributes(envelope: dict[str, Any]) -> dict[str, str]:
 
 
 def test_a_watchlist_match_reaches_subscribers_with_its_type_severity_and_recipients(
-    world: AlertWorld, index: RecordingOpenSearch
+    world: AlertWorld, index: Documents
 ) -> None:
     info = policy(
         alert_type="watchlist_match",
@@ -120,7 +138,7 @@ def test_a_watchlist_match_reaches_subscribers_with_its_type_severity_and_recipi
     assert document["notification"] == "individual"
 
 
-def test_a_near_miss_names_the_closest_employee(world: AlertWorld, index: RecordingOpenSearch) -> None:
+def test_a_near_miss_names_the_closest_employee(world: AlertWorld, index: Documents) -> None:
     deliver_all(world, [job(1, policy(near_miss=NearMissInfo(employee_id="E10442", similarity=86.5)))])
 
     [envelope] = world.notifications()
@@ -129,9 +147,7 @@ def test_a_near_miss_names_the_closest_employee(world: AlertWorld, index: Record
     assert document["near_miss"] == {"employee_id": "E10442", "similarity": 86.5}
 
 
-def test_a_filter_policy_on_recipients_gets_only_the_alerts_for_it(
-    world: AlertWorld, index: RecordingOpenSearch
-) -> None:
+def test_a_filter_policy_on_recipients_gets_only_the_alerts_for_it(world: AlertWorld, index: Documents) -> None:
     facilities = world.sqs.create_queue(QueueName="facewatch-test-facilities")["QueueUrl"]
     arn = world.sqs.get_queue_attributes(QueueUrl=facilities, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     world.sns.subscribe(
@@ -144,11 +160,11 @@ def test_a_filter_policy_on_recipients_gets_only_the_alerts_for_it(
     deliver_all(world, [job(1, policy()), job(2, policy(recipients=("facilities",)), 100.0)])
 
     [only] = world.notifications(facilities)
-    assert json.loads(only["Message"])["alert_id"] == f"{2:032x}"
+    assert json.loads(only["Message"])["alert_id"] == job(2, policy(recipients=("facilities",)), 100.0).alert_id
 
 
 def test_above_the_cap_one_digest_replaces_the_individual_messages_and_every_alert_is_indexed(
-    world: AlertWorld, index: RecordingOpenSearch
+    world: AlertWorld, index: Documents
 ) -> None:
     capped = policy(caps=CAPS)
     burst = [job(n, capped, seconds=n * 10.0) for n in range(1, 8)]  # 7 alerts within 70 s
@@ -162,13 +178,14 @@ def test_above_the_cap_one_digest_replaces_the_individual_messages_and_every_ale
     assert digest["Subject"] == "facewatch: digest for seoul-hq: over 3 alerts in 5 min"
     assert json.loads(digest["Message"])["alerts_in_period"] == 4
     assert sorted(alert_id for _, alert_id, _ in index.writes) == sorted(j.alert_id for j in burst)
-    assert [document["notification"] for _, _, document in sorted(index.writes, key=lambda w: w[1])] == [
+    by_id = {alert_id: document for _, alert_id, document in index.writes}
+    assert [by_id[j.alert_id]["notification"] for j in burst] == [
         "individual", "individual", "individual", "digest", "capped", "capped", "capped",
     ]  # fmt: skip
 
 
 def test_digest_mode_lasts_a_period_after_the_burst_then_alerts_go_out_one_by_one_again(
-    world: AlertWorld, index: RecordingOpenSearch
+    world: AlertWorld, index: Documents
 ) -> None:
     capped = policy(caps=CAPS)
     start = sample_job().frame_time
@@ -188,7 +205,7 @@ def test_digest_mode_lasts_a_period_after_the_burst_then_alerts_go_out_one_by_on
     assert len(index.writes) == 9
 
 
-def test_a_site_without_caps_makes_no_counter_call(world: AlertWorld, index: RecordingOpenSearch) -> None:
+def test_a_site_without_caps_makes_no_counter_call(world: AlertWorld, index: Documents) -> None:
     deliver_all(world, [job(n, policy(), seconds=n) for n in range(1, 6)])
 
     assert len(world.notifications()) == 5

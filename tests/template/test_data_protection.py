@@ -12,7 +12,7 @@ from facewatch.adapters.dedup_windows import DedupWindows
 from facewatch.domain.dedup import DedupWindow
 
 BUCKETS = ("ClipBucket", "QuarantineBucket", "AuditBucket")
-TABLES = ("DedupTable", "CameraTable", "PolicyTable")
+TABLES = ("DedupTable", "CameraTable", "PolicyTable", "PrivacyTable")
 
 
 def bucket_policy(template: dict[str, Any], bucket: str) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def test_clip_bucket_expires_clips_after_the_retention_parameter(template: dict[
         "Prefix": "clips/",
         "ExpirationInDays": {"Ref": "ClipRetentionDays"},
     } in rules
-    assert template["Parameters"]["ClipRetentionDays"]["Default"] == 90
+    assert template["Parameters"]["ClipRetentionDays"]["Default"] == 30
 
 
 def test_quarantine_bucket_expires_everything_after_the_retention_parameter(template: dict[str, Any]) -> None:
@@ -92,7 +92,7 @@ def test_quarantine_bucket_expires_everything_after_the_retention_parameter(temp
     assert expiring == [
         {"Id": "ExpireQuarantinedInputs", "Status": "Enabled", "ExpirationInDays": {"Ref": "QuarantineRetentionDays"}}
     ]
-    assert template["Parameters"]["QuarantineRetentionDays"]["Default"] == 30
+    assert template["Parameters"]["QuarantineRetentionDays"]["Default"] == 7
 
 
 def test_clip_bucket_keeps_no_old_versions(template: dict[str, Any]) -> None:
