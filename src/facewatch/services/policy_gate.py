@@ -15,6 +15,7 @@ from typing import Protocol
 from facewatch.domain.alert_policy import AlertPolicyInfo, policy_info
 from facewatch.domain.policy import UnknownFaceRule
 from facewatch.domain.policy_rules import (
+    LEGACY_POLICY,
     Candidate,
     Confirmation,
     NoAlertReason,
@@ -37,7 +38,7 @@ class GateVerdict:
     """What a frame yields: at most one alert candidate (confirmed), and why the other faces raise none."""
 
     sighting: Sighting | None = None
-    policy: AlertPolicyInfo | None = None
+    policy: AlertPolicyInfo | None = None  # None: no site policy applies (the job is as before policies)
     window_scope: str = ""  # the dedup window's key: the camera, or the camera and the rule
     window_seconds: float = 0.0
     candidates: int = 0
@@ -92,14 +93,20 @@ class PolicyGate:
             faces_in_frame=len(frame.faces),
             unmatched_faces_in_frame=len(frame.faces) - employees,
         )
-        info = policy_info(
-            best,
-            site=site_policy.site,
-            caps=site_policy.caps,
-            confirmation=confirmation,
-            needed=needed,
-            within_seconds=within,
-            snoozes=_visible_snoozes(snapshot, best, camera_id, site_policy.site, source.frame_time),
+        # Without a site policy (facewatch as before policies) the job carries none, unless it is a near miss.
+        legacy = site_policy is LEGACY_POLICY and best.identity.near_miss is None
+        info = (
+            None
+            if legacy
+            else policy_info(
+                best,
+                site=site_policy.site,
+                caps=site_policy.caps,
+                confirmation=confirmation,
+                needed=needed,
+                within_seconds=within,
+                snoozes=_visible_snoozes(snapshot, best, camera_id, site_policy.site, source.frame_time),
+            )
         )
         scope = f"{camera_id}#{best.dedup_scope}" if best.dedup_scope else camera_id
         window = best.rule.dedup_window_seconds or snapshot.default_dedup_window_seconds
