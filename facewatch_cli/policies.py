@@ -87,7 +87,7 @@ def apply_policy(args: argparse.Namespace) -> int:
     store = policy_table.store_of(args)
     now = policy_table.now()
     detail: policy_table.Detail = {"rules": len(policy.rules), "cameras": len(policy.cameras), "note": args.note}
-    policy_table.audit(args, "policy.apply", f"policy/{policy.site}", detail, now)
+    policy_table.audit(args, "policy.apply", f"policy/{policy.site}", detail)
     try:
         version = store.apply(policy, by=policy_table.caller(args), note=args.note, now=now)
     except PolicyConflictError as error:

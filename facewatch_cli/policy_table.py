@@ -1,5 +1,5 @@
-"""What the policy, watchlist and snooze commands share: PolicyTable's store, who is acting, and the audit
-log (facewatch.adapters.audit_log), where every change is recorded before it is made."""
+"""What the policy, watchlist and snooze commands share: PolicyTable's store, and the audit log
+(facewatch_cli.audit_trail), where every change is recorded before it is made."""
 
 from __future__ import annotations
 
@@ -7,22 +7,17 @@ import argparse
 import time
 from datetime import UTC, datetime
 
-from facewatch.adapters.audit_log import AuditLog, AuditWriteError
 from facewatch.adapters.policy_store import PolicyStore
-from facewatch.domain.audit import AuditEntry
-from facewatch_cli import clients, stack_outputs
-from facewatch_cli.main import CommandError
-
-AUDIT_BUCKET = stack_outputs.StackResource("--audit-bucket", "AuditBucketName", "the audit log bucket (AuditBucket)")
+from facewatch_cli import audit_trail, clients, stack_outputs
 
 Detail = dict[str, str | int | float | bool | None]
 
 
 def add_arguments(parser: argparse.ArgumentParser, *more: stack_outputs.StackResource, changes: bool = True) -> None:
-    """The table, and for a command that changes something, the audit bucket and --by."""
-    stack_outputs.add_arguments(parser, stack_outputs.POLICY_TABLE, *((AUDIT_BUCKET,) if changes else ()), *more)
+    """The table, and for a command that changes something, the audit bucket."""
+    stack_outputs.add_arguments(parser, stack_outputs.POLICY_TABLE, *more)
     if changes:
-        parser.add_argument("--by", help="who is acting, for the audit log (default: the caller's AWS identity ARN)")
+        audit_trail.add_arguments(parser)
 
 
 def store_of(args: argparse.Namespace) -> PolicyStore:
@@ -32,22 +27,13 @@ def store_of(args: argparse.Namespace) -> PolicyStore:
 
 @clients.aws_errors
 def caller(args: argparse.Namespace) -> str:
-    """The audit log's actor: --by, else the AWS identity the command runs as."""
-    if getattr(args, "by", None):
-        return str(args.by)
-    return clients.sts(args).get_caller_identity()["Arn"]
+    """Who is acting: the AWS identity the command runs as (as the audit log names it)."""
+    return audit_trail.actor(args)
 
 
-def audit(args: argparse.Namespace, action: str, target: str, detail: Detail, at: float) -> None:
+def audit(args: argparse.Namespace, action: str, target: str, detail: Detail) -> None:
     """Records the change before it is made: a change that cannot be audited is not made."""
-    bucket = stack_outputs.StackOutputs(args).require(AUDIT_BUCKET)
-    entry = AuditEntry(
-        at=datetime.fromtimestamp(at, tz=UTC), actor=caller(args), action=action, target=target, detail=detail
-    )
-    try:
-        AuditLog(bucket, s3=clients.s3(args)).append(entry)
-    except AuditWriteError as error:
-        raise CommandError(f"nothing changed: the audit log did not take the entry ({error})") from error
+    audit_trail.record(args, action=action, target=target, detail=detail)
 
 
 def now() -> float:

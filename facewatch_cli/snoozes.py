@@ -75,7 +75,7 @@ def add_snooze(args: argparse.Namespace) -> int:
     except ValidationError as error:
         raise CommandError(f"snooze: {error.errors(include_url=False, include_input=False)[0]['msg']}") from None
     detail: policy_table.Detail = {"until": policy_table.when(until), "minutes": args.minutes, "reason": args.reason}
-    policy_table.audit(args, "snooze.add", f"snooze/{args.scope}/{args.target}", detail, now)
+    policy_table.audit(args, "snooze.add", f"snooze/{args.scope}/{args.target}", detail)
     store.put_snooze(snooze)
     print(f"Snoozed {args.scope} {args.target} until {policy_table.when(until)} (id {snooze.snooze_id}).")
     return 0
@@ -100,7 +100,7 @@ def end_snooze(args: argparse.Namespace) -> int:
     store = policy_table.store_of(args)
     if not any(s.snooze_id == args.snooze_id for s in store.load_current().snoozes):
         raise CommandError(f"no snooze {args.snooze_id} (it may have ended already)")
-    policy_table.audit(args, "snooze.end", f"snooze/{args.snooze_id}", {}, policy_table.now())
+    policy_table.audit(args, "snooze.end", f"snooze/{args.snooze_id}", {})
     try:
         store.end_snooze(args.snooze_id)
     except KeyError:

@@ -84,7 +84,7 @@ def add_entry(args: argparse.Namespace) -> int:
     collection_id = faces.collection_of(args)
     rekognition = clients.rekognition(args)
     detail: policy_table.Detail = {"reason": args.reason, "expires_at": policy_table.when(expires_at)}
-    policy_table.audit(args, "watchlist.add", f"watchlist/{args.list}/{args.entry_id}", detail, now)
+    policy_table.audit(args, "watchlist.add", f"watchlist/{args.list}/{args.entry_id}", detail)
     outcomes = []
     try:
         for photo in enrolment.photos_of(image_id, args.photos):
@@ -132,7 +132,7 @@ def remove_entry(args: argparse.Namespace) -> int:
     rekognition = clients.rekognition(args)
     entry = store.load_current().entries.get((args.list, args.entry_id))
     target = f"watchlist/{args.list}/{args.entry_id}"
-    policy_table.audit(args, "watchlist.remove", target, {"reason": args.reason}, policy_table.now())
+    policy_table.audit(args, "watchlist.remove", target, {"reason": args.reason})
     # The entry goes first: from then on its faces match nothing, whatever happens to the deletion below.
     if entry is not None:
         store.remove_entry(args.list, args.entry_id)
