@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import boto3
 
+from facewatch_local import policy_demo
 from facewatch_local.cfn import TEMPLATE_PATH, load_template
 from facewatch_local.lambda_runtime import (
     FunctionConfig,
@@ -628,7 +629,8 @@ def main(argv: list[str] | None = None) -> int:
         opensearch_endpoint=os.environ.get("OPENSEARCH_ENDPOINT") or None,
         log_path=args.log_file,
     )
-    return 0 if summary.ok else 1
+    policies_ok = policy_demo.run_in_emulation(DEMO_REGION)
+    return 0 if summary.ok and policies_ok else 1
 
 
 if __name__ == "__main__":
