@@ -30,7 +30,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.metrics.base import MetricManager
 
 from facewatch.adapters import aws
 from facewatch.adapters.alert_queue import AlertQueue
@@ -87,12 +86,11 @@ class BatchTally:
     alerts: int = 0
     suppressed: int = 0
     malformed: int = 0
-    dropped: Counter[DropReason] = field(default_factory=Counter)
     late: Counter[LateReason] = field(default_factory=Counter)
     late_alerts: int = 0  # alerts raised by late windows (also in `alerts`)
     failed: Counter[FailureClass] = field(default_factory=Counter)
     not_processed: int = 0  # records after a failed one, left for the redelivery (ordered processing)
-    not_alerted: Counter[tuple[str, NoAlertReason]] = field(default_factory=Counter)  # (camera, reason)
+    not_alerted: dict[str, dict[NoAlertReason, int]] = field(default_factory=dict)  # camera -> reason -> faces
 
 
 @dataclass(slots=True)
@@ -291,15 +289,17 @@ class Detector:
         self._tally.suppressed += 1
         self._suppressed.add(window)
         # The window's key is the camera id, or the camera id and '#' and the rule (camera ids have no '#').
-        self._tally.not_alerted[window.camera_id.partition("#")[0], NoAlertReason.SUPPRESSED_BY_WINDOW] += 1
+        counts = self._tally.not_alerted.setdefault(window.camera_id.partition("#")[0], {})
+        counts[NoAlertReason.SUPPRESSED_BY_WINDOW] = counts.get(NoAlertReason.SUPPRESSED_BY_WINDOW, 0) + 1
 
-    def _count_not_alerted(self, camera_id: str, frame_time: float, reasons: Counter[NoAlertReason]) -> None:
+    def _count_not_alerted(self, camera_id: str, frame_time: float, reasons: dict[NoAlertReason, int]) -> None:
         """Per camera for the metrics; on the camera's current window (its alert's item) while it is open."""
-        tally = self._tally
-        for reason, count in reasons.items():
-            tally.not_alerted[camera_id, reason] += count
-            if reason.value in _DROP_REASONS:
-                tally.dropped[DropReason(reason.value)] += count
+        counts = self._tally.not_alerted.get(camera_id)
+        if counts is None:
+            self._tally.not_alerted[camera_id] = dict(reasons)
+        else:
+            for reason, count in reasons.items():
+                counts[reason] = counts.get(reason, 0) + count
         known = self._known.get(camera_id)
         if known is not None and known.window.start <= frame_time < known.window.end:
             self._suppressed.add_reasons(known.window, Counter({reason.value: n for reason, n in reasons.items()}))
@@ -321,22 +321,39 @@ class Detector:
         )
 
 
-_DROP_REASONS = frozenset(reason.value for reason in DropReason)
+# The reasons that are quality gates (or the employee match) keep their FacesDropped_<reason> metric.
+_DROP_REASONS = {NoAlertReason(reason.value): reason for reason in DropReason}
 
 
-def publish_reason_metrics(tally: BatchTally) -> None:
-    """Per camera with faces that raised no alert in the batch, one EMF document (dimensions service,
-    CameraId): NotAlerted_<reason> for each reason seen (the operations dashboard graphs them)."""
-    per_camera: dict[str, Counter[NoAlertReason]] = {}
-    for (camera_id, reason), count in tally.not_alerted.items():
-        per_camera.setdefault(camera_id, Counter())[reason] += count
-    for camera_id, reasons in per_camera.items():
-        # A metric set of its own: the batch's set has no CameraId dimension.
-        camera_metrics = MetricManager(namespace=metrics.namespace, service=metrics.service)
-        camera_metrics.add_dimension(name="CameraId", value=camera_id)
-        for reason, count in reasons.items():
-            camera_metrics.add_metric(name=f"NotAlerted_{reason.value}", unit=MetricUnit.Count, value=count)
-        print(json.dumps(camera_metrics.serialize_metric_set(), separators=(",", ":")))  # EMF: one line on stdout
+def publish_reason_metrics(tally: BatchTally, now: Callable[[], float] = time.time) -> None:
+    """Per camera with faces that raised no alert in the batch, one EMF document (dimensions CameraId and
+    service): NotAlerted_<reason> for each reason seen (the operations dashboard graphs them).
+
+    Written as the EMF specification has it, one JSON line on stdout per camera: a metric set of its own
+    (the batch's set has no CameraId), built directly because a camera's set is made for every batch."""
+    if not tally.not_alerted:
+        return
+    # The batch's Metrics instance's own (POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME).
+    namespace, service = metrics.namespace, metrics.service
+    timestamp = int(now() * 1000)
+    for camera_id, reasons in tally.not_alerted.items():
+        names = {f"NotAlerted_{reason.value}": count for reason, count in reasons.items()}
+        document = {
+            "_aws": {
+                "Timestamp": timestamp,
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": namespace,
+                        "Dimensions": [["CameraId", "service"]],
+                        "Metrics": [{"Name": name, "Unit": "Count"} for name in names],
+                    }
+                ],
+            },
+            "CameraId": camera_id,
+            "service": service,
+            **{name: [float(count)] for name, count in names.items()},
+        }
+        print(json.dumps(document, separators=(",", ":")))
 
 
 def publish_metrics(tally: BatchTally) -> None:
@@ -348,8 +365,14 @@ def publish_metrics(tally: BatchTally) -> None:
     metrics.add_metric(name="MalformedRecords", unit=MetricUnit.Count, value=tally.malformed)
     metrics.add_metric(name="LateWindowAlerts", unit=MetricUnit.Count, value=tally.late_alerts)
     metrics.add_metric(name="RecordsNotProcessed", unit=MetricUnit.Count, value=tally.not_processed)
-    for reason in DropReason:
-        metrics.add_metric(name=f"FacesDropped_{reason.value}", unit=MetricUnit.Count, value=tally.dropped[reason])
+    dropped = {reason: 0 for reason in DropReason}
+    for per_reason in tally.not_alerted.values():
+        for reason, count in per_reason.items():
+            gate = _DROP_REASONS.get(reason)
+            if gate is not None:
+                dropped[gate] += count
+    for gate, count in dropped.items():
+        metrics.add_metric(name=f"FacesDropped_{gate.value}", unit=MetricUnit.Count, value=count)
     for late in LateReason:
         metrics.add_metric(name=f"LateSightings_{late.value}", unit=MetricUnit.Count, value=tally.late[late])
     for failure in FailureClass:
