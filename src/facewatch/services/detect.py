@@ -329,31 +329,23 @@ def publish_reason_metrics(tally: BatchTally, now: Callable[[], float] = time.ti
     """Per camera with faces that raised no alert in the batch, one EMF document (dimensions CameraId and
     service): NotAlerted_<reason> for each reason seen (the operations dashboard graphs them).
 
-    Written as the EMF specification has it, one JSON line on stdout per camera: a metric set of its own
-    (the batch's set has no CameraId), built directly because a camera's set is made for every batch."""
+    Written as the EMF specification has it, one JSON line on stdout per camera, a metric set of its own
+    (the batch's set has no CameraId). Built from strings: it is made for every batch of every camera, and
+    its parts are safe as they are (a camera id is a Kinesis video stream name, a reason an identifier)."""
     if not tally.not_alerted:
         return
     # The batch's Metrics instance's own (POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME).
-    namespace, service = metrics.namespace, metrics.service
-    timestamp = int(now() * 1000)
+    namespace = json.dumps(metrics.namespace)
+    head = f'{{"_aws":{{"Timestamp":{int(now() * 1000)},"CloudWatchMetrics":[{{"Namespace":{namespace},'
+    service = json.dumps(metrics.service)
     for camera_id, reasons in tally.not_alerted.items():
-        names = {f"NotAlerted_{reason.value}": count for reason, count in reasons.items()}
-        document = {
-            "_aws": {
-                "Timestamp": timestamp,
-                "CloudWatchMetrics": [
-                    {
-                        "Namespace": namespace,
-                        "Dimensions": [["CameraId", "service"]],
-                        "Metrics": [{"Name": name, "Unit": "Count"} for name in names],
-                    }
-                ],
-            },
-            "CameraId": camera_id,
-            "service": service,
-            **{name: [float(count)] for name, count in names.items()},
-        }
-        print(json.dumps(document, separators=(",", ":")))
+        names = [f"NotAlerted_{reason.value}" for reason in reasons]
+        directives = ",".join(f'{{"Name":"{name}","Unit":"Count"}}' for name in names)
+        values = ",".join(f'"{name}":[{count}.0]' for name, count in zip(names, reasons.values(), strict=True))
+        print(
+            f'{head}"Dimensions":[["CameraId","service"]],"Metrics":[{directives}]}}]}},'
+            f'"CameraId":"{camera_id}","service":{service},{values}}}'
+        )
 
 
 def publish_metrics(tally: BatchTally) -> None:
