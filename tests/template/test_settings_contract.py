@@ -169,15 +169,21 @@ def test_both_functions_take_the_clip_post_roll_from_one_parameter(template: dic
 
 # Number parameters that are no setting: the resource property each one feeds, and what CloudFormation
 # does with a fraction there. "Integer" properties refuse it: the deploy fails before anything runs.
-# "Double" properties take it as meant. Anything else must be a setting or have AllowedValues.
+# "Double" properties take it as meant. Anything else must be a setting or have AllowedValues. A parameter
+# passed on to the cameras' nested stacks (templates/camera.yaml) is named there as here, and feeds the
+# same properties in it.
 RESOURCE_NUMBER_PROPERTIES: dict[str, tuple[frozenset[str], str]] = {
     "IteratorAgeAlarmSeconds": (frozenset({"Threshold"}), "Double"),
     "ClipMissingAlarmPercent": (frozenset({"Threshold"}), "Double"),
     "FaceMatchThreshold": (frozenset({"FaceMatchThreshold", "Name"}), "Double"),
-    "CameraVideoRetentionHours": (frozenset({"DataRetentionInHours"}), "Integer"),
-    "DetectorBatchSize": (frozenset({"BatchSize"}), "Integer"),
-    "DetectorMaximumRetryAttempts": (frozenset({"MaximumRetryAttempts"}), "Integer"),
-    "DetectorMaximumRecordAgeSeconds": (frozenset({"MaximumRecordAgeInSeconds"}), "Integer"),
+    "CameraVideoRetentionHours": (frozenset({"DataRetentionInHours", "CameraVideoRetentionHours"}), "Integer"),
+    "DetectorBatchSize": (frozenset({"BatchSize", "DetectorBatchSize"}), "Integer"),
+    "DetectorMaximumRetryAttempts": (frozenset({"MaximumRetryAttempts", "DetectorMaximumRetryAttempts"}), "Integer"),
+    "DetectorMaximumRecordAgeSeconds": (
+        frozenset({"MaximumRecordAgeInSeconds", "DetectorMaximumRecordAgeSeconds"}),
+        "Integer",
+    ),
+    "AuditRetentionDays": (frozenset({"Days", "ExpirationInDays"}), "Integer"),
     "AlertMaxReceiveCount": (frozenset({"maxReceiveCount"}), "Integer"),
     "ClipRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
     "QuarantineRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
