@@ -84,6 +84,7 @@ docs-serve: $(STAMP)
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-bench.txt
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.local_detector
 	$(PY) -m benchmarks.cost_image_mode
