@@ -1,4 +1,4 @@
-"""`facewatch faces enroll|list|remove`: the employee face collection the stream processors search.
+"""`facewatch faces enroll|list|remove`: the employee face collection the stream processors and image mode search.
 
 Each indexed face carries ExternalImageId = the employee id, so a match in a face-search record names
 the employee, and offboarding finds every face of one person.
@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from facewatch.adapters.aws import error_code
 from facewatch_cli import clients, enrolment, output, stack_outputs
-from facewatch_cli.enrolment import EnrolmentSummary, Inventory, Photo, PhotoError, PhotoOutcome
+from facewatch_cli.enrolment import EnrolmentSummary, Inventory, Photo, PhotoError, PhotoOutcome, UserOutcome
 from facewatch_cli.main import CommandError
 from facewatch_cli.progress import ProgressBar
 
@@ -55,6 +55,10 @@ Ids are 1-255 of a-z A-Z 0-9 _ . - : (Rekognition's ExternalImageId).
 Each photo is indexed with MaxFaces=1 (the largest face) and the quality filter; the summary lists photos
 whose face Rekognition rejected (with its reasons, e.g. LOW_SHARPNESS), photos with other faces that
 were left out (EXCEEDS_MAX_FACES: check the right face was indexed), and failures. Exit code 3 when any.
+
+Then each employee gets one Rekognition user (UserId = employee id; CreateUser) and the faces indexed now
+are associated with it (AssociateFaces), for image mode's SearchUsersByImage. A face the user refuses
+(LOW_MATCH_CONFIDENCE: it may be someone else's) is listed, exit code 3. --no-users skips this step.
 """
 
 
@@ -80,6 +84,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="IndexFaces QualityFilter: faces below this quality are rejected (default AUTO)",
     )
     enroll.add_argument("--dry-run", action="store_true", help="list the photos and employee ids, index nothing")
+    enroll.add_argument(
+        "--no-users",
+        dest="users",
+        action="store_false",
+        help="index faces only: no Rekognition user per employee (image mode then searches faces)",
+    )
     stack_outputs.add_arguments(enroll, stack_outputs.EMPLOYEE_COLLECTION)
     enroll.set_defaults(run=enroll_faces)
 
@@ -175,9 +185,43 @@ def enroll_faces(args: argparse.Namespace) -> int:
                 f"collection {collection_id} does not exist (deployed stack? --collection-id?)"
             ) from error
         raise CommandError(f"stopped after {len(outcomes)} photo(s): {clients.describe(error)}") from error
-    summary = EnrolmentSummary(tuple(outcomes), inventory.skipped)
+    users = associate_users(rekognition, collection_id, enrolment.faces_per_employee(outcomes)) if args.users else []
+    summary = EnrolmentSummary(tuple(outcomes), inventory.skipped, tuple(users))
     print("\n".join(summary.lines(collection_id)))
     return output.EXIT_ATTENTION if summary.needs_attention else 0
+
+
+@clients.aws_errors
+def associate_users(
+    rekognition: RekognitionClient, collection_id: str, faces: dict[str, list[str]]
+) -> list[UserOutcome]:
+    """One user per employee (made if missing), with the faces indexed now associated to it."""
+    users = []
+    for employee_id, face_ids in faces.items():
+        if not enrolment.can_be_user_id(employee_id):
+            users.append(
+                UserOutcome(employee_id, created=False, error="longer than Rekognition's 128-character UserId")
+            )
+            continue
+        created = True
+        try:
+            rekognition.create_user(CollectionId=collection_id, UserId=employee_id)
+        except ClientError as error:
+            if error_code(error) != "ConflictException":  # ConflictException: the user exists already
+                users.append(UserOutcome(employee_id, created=False, error=clients.describe(error)))
+                continue
+            created = False
+        associated = 0
+        refused: list[str] = []
+        for batch in itertools.batched(face_ids, enrolment.MAX_FACES_PER_ASSOCIATION):
+            response = rekognition.associate_faces(CollectionId=collection_id, UserId=employee_id, FaceIds=list(batch))
+            associated += len(response.get("AssociatedFaces", []))
+            refused += [
+                f"{failure.get('FaceId', '?')}: {', '.join(failure.get('Reasons', [])) or 'no reason given'}"
+                for failure in response.get("UnsuccessfulFaceAssociations", [])
+            ]
+        users.append(UserOutcome(employee_id, created=created, associated=associated, refused=tuple(refused)))
+    return users
 
 
 @clients.aws_errors
