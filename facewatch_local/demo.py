@@ -1,4 +1,6 @@
-"""`make demo`: the whole pipeline on an embedded AWS emulation, replaying a recorded morning at Seoul HQ.
+"""`make demo`: the whole pipeline on an embedded AWS emulation. Image mode first (facewatch_local.image_demo:
+a video through the real sampler), then stream-processor mode, replaying a recorded morning at Seoul HQ
+(below). `make demo MODE=image` or `MODE=stream` runs one.
 
 1. moto's server starts on a free 127.0.0.1 port; every AWS client reaches it through AWS_ENDPOINT_URL.
 2. The stack's resources are created from template.yaml (facewatch_local.stack), plus a Kinesis video
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from facewatch.domain.alert_job import AlertJob
+    from facewatch_local.image_demo import ImageDemoSummary
 
 DEMO_REGION: Final = "ap-northeast-2"
 STACK_NAME: Final = "facewatch"
@@ -599,17 +602,40 @@ def _print_summary(output: _Output, summary: DemoSummary, kinesis_report: Kinesi
     output.line(f"done in {summary.elapsed_seconds:.1f} s: {status}")
 
 
+MODES: Final = ("all", "image", "stream")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run facewatch on an embedded AWS emulation (moto).")
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default=os.environ.get("MODE") or "all",
+        help="image mode (a sampled video through the sampler), stream mode (recorded stream-processor "
+        "records), or both, image mode first (default: $MODE, else all)",
+    )
     parser.add_argument("--scenario", type=Path, default=SCENARIO_PATH, help="recorded records (.jsonl)")
     parser.add_argument("--log-file", type=Path, default=DEFAULT_LOG_PATH, help="where the functions' logs go")
     args = parser.parse_args(argv)
-    summary = run(
-        scenario_path=args.scenario,
-        opensearch_endpoint=os.environ.get("OPENSEARCH_ENDPOINT") or None,
-        log_path=args.log_file,
-    )
-    return 0 if summary.ok else 1
+    ok = True
+    if args.mode in ("all", "image"):
+        ok = run_image_mode(log_path=args.log_file.with_name(f"image-mode-{args.log_file.name}")).ok and ok
+    if args.mode in ("all", "stream"):
+        sys.stdout.write("=== Stream-processor mode (accounts that still have Rekognition streaming video)\n")
+        summary = run(
+            scenario_path=args.scenario,
+            opensearch_endpoint=os.environ.get("OPENSEARCH_ENDPOINT") or None,
+            log_path=args.log_file,
+        )
+        ok = summary.ok and ok
+    return 0 if ok else 1
+
+
+def run_image_mode(*, log_path: Path, stream: TextIO | None = None) -> ImageDemoSummary:
+    """Image mode's part of the demo (facewatch_local.image_demo)."""
+    from facewatch_local import image_demo
+
+    return image_demo.run(region=DEMO_REGION, log_path=log_path, stream=stream or sys.stdout)
 
 
 if __name__ == "__main__":
