@@ -528,7 +528,7 @@ def run(
             ),
         )
         _write_logs(log_path, (detector, alerter))
-        _print_alerts(output, summary, stack)
+        _print_alerts(output, summary.alerts, stack)
         _print_summary(output, summary, kinesis_report)
     return summary
 
@@ -537,10 +537,10 @@ def _utc(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M:%S")
 
 
-def _print_alerts(output: _Output, summary: DemoSummary, stack: EmulatedStack) -> None:
-    for number, alert in enumerate(summary.alerts, start=1):
+def _print_alerts(output: _Output, alerts: Sequence[AlertReport], stack: EmulatedStack) -> None:
+    for number, alert in enumerate(alerts, start=1):
         output.line(
-            f"=== Alert {number} of {len(summary.alerts)}: {alert.camera_id}, frame at {_utc(alert.frame_time)} UTC"
+            f"=== Alert {number} of {len(alerts)}: {alert.camera_id}, frame at {_utc(alert.frame_time)} UTC"
         )
         if alert.email_text is not None:
             output.line("Email (SNS 'email' message; moto records the publish and sends no mail):")

@@ -317,16 +317,9 @@ def run(
             problems=problems,
         )
         _write_logs(log_path, (detector, alerter))
-        _print_alerts(output, _AlertsOnly(summary.alerts), stack)
+        _print_alerts(output, summary.alerts, stack)
         print_summary(output, summary)
     return summary
-
-
-@dataclass(frozen=True, slots=True)
-class _AlertsOnly:
-    """What demo._print_alerts reads of a summary."""
-
-    alerts: tuple[AlertReport, ...]
 
 
 def deploy_stack(session: boto3.session.Session) -> EmulatedStack:
