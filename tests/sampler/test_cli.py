@@ -15,6 +15,7 @@ from facewatch_cli.main import build_parser, main
 from facewatch_cli.sampler import settings_from, stack_settings
 from facewatch_local.moto_server import emulated_aws
 from tests.sampler.scene import write_video
+from tests.support.local_domain import closed_port
 
 CAMERA_ID = "lobby-01"
 STREAM_NAME = "lobby-01-faces"
@@ -229,3 +230,20 @@ def test_the_help_names_the_stacks_face_search_stream() -> None:
 
     assert "the camera's Kinesis data stream" not in help_text
     assert "FaceSearchStream" in help_text
+
+
+def test_a_trial_whose_camera_never_answers_exits_1_with_the_reason(
+    aws: boto3.session.Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a camera URL nothing listens on (a closed port on 127.0.0.1)
+    aws.client("kinesis").create_stream(StreamName=STREAM_NAME, ShardCount=1)
+    url = f"rtsp://127.0.0.1:{closed_port()}/Streaming/Channels/101"
+    arn = f"arn:aws:kinesisvideo:us-east-1:123456789012:stream/{CAMERA_ID}/1598784211076"
+
+    # when a 2 s trial runs (a service would go on reconnecting)
+    code = main(["sampler", "run", "--camera", CAMERA_ID, "--source", url, "--stream-name", STREAM_NAME,
+                 "--collection-id", "e", "--kvs-stream-arn", arn, "--duration", "2"])  # fmt: skip
+
+    # then
+    assert code == 1
+    assert capsys.readouterr().err.splitlines() == [f"facewatch: camera {CAMERA_ID} sent no frame: cannot open {url}"]
