@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
 
 # An operator's command may wait a little longer than a Lambda function, and bulk enrolment meets
 # Rekognition's per-second quotas: adaptive retries slow the caller down instead of failing photos.
@@ -69,6 +70,10 @@ def rekognition(args: argparse.Namespace) -> RekognitionClient:
 
 def s3(args: argparse.Namespace) -> S3Client:
     return client_factory(args, "s3")  # type: ignore[no-any-return]
+
+
+def sts(args: argparse.Namespace) -> STSClient:
+    return client_factory(args, "sts")  # type: ignore[no-any-return]
 
 
 def describe(error: Exception) -> str:

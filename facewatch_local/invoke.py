@@ -163,11 +163,29 @@ def run_invoke(
     )
 
 
+def _failure_reasons(output: str) -> list[str]:
+    """The function's ERROR log lines, as "message (error code or reason)": what made its records fail."""
+    reasons = []
+    for line in output.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") == "ERROR":
+            cause = entry.get("error_code") or entry.get("reason")
+            reasons.append(f"{entry.get('message')} ({cause})" if cause else str(entry.get("message")))
+    return reasons or ["(no ERROR line: see the log above)"]
+
+
 def _print_result(out: TextIO, invocation: Invocation, landed: Landed) -> None:
     if invocation.error:
         print(f"the handler raised: {invocation.error}", file=out)
     else:
         print(f"return value: {json.dumps(invocation.response)}", file=out)
+    if invocation.batch_item_failures:
+        print(f"failed record(s): {len(invocation.batch_item_failures)}; why, from the function's log:", file=out)
+        for reason in _failure_reasons(invocation.output):
+            print(f"  {reason}", file=out)
     print("landed:", file=out)
     nothing = True
     for logical_id, bodies in landed.queue_messages.items():

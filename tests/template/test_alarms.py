@@ -16,7 +16,7 @@ from facewatch.domain.clip import ClipFailure
 
 OPS_TOPIC = {"Ref": "OpsAlarmTopic"}
 FUNCTIONS = ("DetectorFunction", "AlertFunction")
-DEAD_LETTER_QUEUES = ("AlertDeadLetterQueue", "DetectorDeadLetterQueue")
+DEAD_LETTER_QUEUES = ("AlertDeadLetterQueue", "IndexDeadLetterQueue", "DetectorDeadLetterQueue")
 
 
 def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:

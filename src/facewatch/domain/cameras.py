@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Text that goes into an email or a subject line as it is: no line breaks, other control characters, or
+# Unicode separators and direction overrides (which could forge a line, or reorder what a reader sees).
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+
+
+def one_line(text: str) -> str:
+    """`text` with every character that could break or reorder a line replaced by a space."""
+    return _NOT_ONE_LINE.sub(" ", text)
 
 
 class CameraPlace(BaseModel):
@@ -16,6 +26,13 @@ class CameraPlace(BaseModel):
     floor: str | None = Field(default=None, max_length=50)
     zone: str | None = Field(default=None, max_length=100)
     timezone: str = Field(default="UTC", max_length=64)
+
+    @field_validator("display_name", "site", "floor", "zone")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and (_NOT_ONE_LINE.search(value) or not value.strip()):
+            raise ValueError("must be one line of text, without control characters")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from facewatch.domain.snapshot import EdgeSnapshot, edge_snapshot_from_record
 
 # A Kinesis record's data blob is at most 1 MiB (Kinesis PutRecord limit); anything bigger is not ours.
 MAX_RECORD_BYTES = 1024 * 1024
@@ -106,9 +108,17 @@ class RecordInput(_Strict):
     KinesisVideo: KinesisVideoSource
 
 
+# What image mode (facewatch_sampler.records) adds to the record; a stream processor writes neither.
+IMAGE_MODE_SOURCE = "image-mode"
+
+
 class FaceSearchRecord(_Strict):
     InputInformation: RecordInput
     FaceSearchResponse: Annotated[list[FaceSearchResult], Field(max_length=MAX_FACES_PER_FRAME)]
+    FacewatchSource: Annotated[str, Field(max_length=64)] | None = None
+    # Checked by edge_snapshot_from_record, never by the parser: a bad reference costs the snapshot, not
+    # the alert.
+    FacewatchSnapshot: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +131,8 @@ class VideoSource:
     producer_timestamp: float
     server_timestamp: float
     frame_offset_seconds: float
+    # Image mode: the frame the sampler uploaded, or why there is none. None in stream mode.
+    edge_snapshot: EdgeSnapshot | None = None
 
     @property
     def frame_time(self) -> float:
@@ -163,13 +175,16 @@ def parse_face_frame(data: bytes) -> FaceFrame:
     except (RecursionError, ValueError) as error:  # nesting too deep for the parser
         raise MalformedRecordError(f"record could not be parsed: {type(error).__name__}") from None
     video = record.InputInformation.KinesisVideo
+    camera_id = camera_id_from_stream_arn(video.StreamArn)
+    image_mode = record.FacewatchSource == IMAGE_MODE_SOURCE or record.FacewatchSnapshot is not None
     source = VideoSource(
         stream_arn=video.StreamArn,
-        camera_id=camera_id_from_stream_arn(video.StreamArn),
+        camera_id=camera_id,
         fragment_number=video.FragmentNumber,
         producer_timestamp=video.ProducerTimestamp,
         server_timestamp=video.ServerTimestamp,
         frame_offset_seconds=video.FrameOffsetInSeconds,
+        edge_snapshot=edge_snapshot_from_record(record.FacewatchSnapshot, camera_id) if image_mode else None,
     )
     return FaceFrame(source=source, faces=tuple(record.FaceSearchResponse))
 
