@@ -8,6 +8,7 @@ in PrivacyTable (outside Rekognition); offboarding deletes faces, user and store
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
