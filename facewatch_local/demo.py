@@ -296,6 +296,31 @@ def _published_emails(account_id: str, region: str, topic_arn: str) -> dict[str,
     return emails
 
 
+def run_alerter(
+    alerter: LocalFunction,
+    stack: EmulatedStack,
+    template: Mapping[str, Any],
+    overrides: Mapping[str, str],
+    sqs: SQSClient,
+    timeout_seconds: float,
+) -> tuple[SqsMappingReport, SqsMappingReport]:
+    """The alerter's two event sources in turn: the alert jobs, then the documents of the notified alerts
+    (into OpenSearch)."""
+    reports = []
+    for queue_url, event_name in ((stack.alert_queue_url, "AlertJobs"), (stack.index_queue_url, "IndexJobs")):
+        reports.append(
+            SqsEventSourceMapping(
+                alerter,
+                queue_url,
+                SqsMappingSettings.from_properties(
+                    event_source_properties(template, "AlertFunction", "SQS", overrides, event_name=event_name)
+                ),
+                sqs=sqs,
+            ).run(timeout_seconds=timeout_seconds)
+        )
+    return reports[0], reports[1]
+
+
 def _alert_jobs(alerter: LocalFunction) -> dict[str, AlertJob]:
     from facewatch.domain.alert_job import AlertJob
 
@@ -494,23 +519,7 @@ def run(
         kinesis_mapping.start()  # the mapping exists before the records arrive (StartingPosition LATEST)
         put = _replay(kinesis, stack.face_search_stream_name, scenario, stream_arns, time.time(), output)
         kinesis_report = kinesis_mapping.run(timeout_seconds=DETECTOR_TIMEOUT_SECONDS)
-        sqs_report = SqsEventSourceMapping(
-            alerter,
-            stack.alert_queue_url,
-            SqsMappingSettings.from_properties(
-                event_source_properties(template, "AlertFunction", "SQS", overrides, event_name="AlertJobs")
-            ),
-            sqs=sqs,
-        ).run(timeout_seconds=alerter_timeout_seconds)
-        # The alerter's second event source: the documents of the notified alerts, into OpenSearch.
-        index_report = SqsEventSourceMapping(
-            alerter,
-            stack.index_queue_url,
-            SqsMappingSettings.from_properties(
-                event_source_properties(template, "AlertFunction", "SQS", overrides, event_name="IndexJobs")
-            ),
-            sqs=sqs,
-        ).run(timeout_seconds=alerter_timeout_seconds)
+        sqs_report, index_report = run_alerter(alerter, stack, template, overrides, sqs, alerter_timeout_seconds)
         output.line()
 
         inbox = receive_all(sqs, inbox_url)
@@ -558,9 +567,7 @@ def _utc(epoch: float) -> str:
 
 def _print_alerts(output: _Output, alerts: Sequence[AlertReport], stack: EmulatedStack) -> None:
     for number, alert in enumerate(alerts, start=1):
-        output.line(
-            f"=== Alert {number} of {len(alerts)}: {alert.camera_id}, frame at {_utc(alert.frame_time)} UTC"
-        )
+        output.line(f"=== Alert {number} of {len(alerts)}: {alert.camera_id}, frame at {_utc(alert.frame_time)} UTC")
         if alert.email_text is not None:
             output.line("Email (SNS 'email' message; moto records the publish and sends no mail):")
             output.line(f"  Subject: {alert.email_subject}")

@@ -51,14 +51,9 @@ from facewatch_local.demo import (
     create_cameras,
     local_function,
     receive_all,
+    run_alerter,
 )
-from facewatch_local.lambda_runtime import (
-    KinesisEventSourceMapping,
-    KinesisMappingSettings,
-    SqsEventSourceMapping,
-    SqsMappingSettings,
-    event_source_properties,
-)
+from facewatch_local.lambda_runtime import KinesisEventSourceMapping, KinesisMappingSettings, event_source_properties
 from facewatch_local.moto_server import emulated_aws
 from facewatch_local.rekognition_standin import OracleFace, RekognitionStandIn
 from facewatch_local.scenario import DEMO_CAMERAS
@@ -295,12 +290,7 @@ def run(
             + f"; {stats.records_written} records written to {stack.face_search_stream_name}"
         )
         kinesis_report = mapping.run(timeout_seconds=DETECTOR_TIMEOUT_SECONDS)
-        sqs_report = SqsEventSourceMapping(
-            alerter,
-            stack.alert_queue_url,
-            SqsMappingSettings.from_properties(event_source_properties(template, "AlertFunction", "SQS", {})),
-            sqs=sqs,
-        ).run(timeout_seconds=alerter_timeout_seconds)
+        sqs_report, index_report = run_alerter(alerter, stack, template, {}, sqs, alerter_timeout_seconds)
         output.line()
         inbox = receive_all(sqs, inbox_url)
         alerts = _alert_reports(session, stack, alerter, inbox, {}, account_id)
@@ -308,7 +298,7 @@ def run(
         calls: dict[str, int] = {}
         for call in stand_in.calls:
             calls[call.operation] = calls.get(call.operation, 0) + 1
-        problems = _problems(stats, alerts, kinesis_report.drained and sqs_report.drained)
+        problems = _problems(stats, alerts, kinesis_report.drained and sqs_report.drained and index_report.drained)
         summary = ImageDemoSummary(
             sampler=stats,
             records_written=stats.records_written,
