@@ -187,9 +187,10 @@ def test_stack_supplies_the_stream_the_collection_the_threshold_and_the_fleet_si
                 "OutputValue": "arn:aws:kinesis:us-east-1:123456789012:stream/facewatch-seoul-FaceSearchStream-AbC",
             },
             {"OutputKey": "EmployeeCollectionId", "OutputValue": "facewatch-seoul-employees"},
+            {"OutputKey": "FaceMatchThreshold", "OutputValue": "92"},
+            {"OutputKey": "SamplerMetricsNamespace", "OutputValue": "Facewatch/Sampler"},
         ],
         "Parameters": [
-            {"ParameterKey": "FaceMatchThreshold", "ParameterValue": "92"},
             {"ParameterKey": "CameraNames", "ParameterValue": "Lobby01,Floor3East,Garage"},
         ],
     }
@@ -211,6 +212,7 @@ def test_stack_supplies_the_stream_the_collection_the_threshold_and_the_fleet_si
     assert settings.face_match_threshold == 92.0
     assert settings.fleet_cameras == 3
     assert settings.account_tps is None  # the template has no RekognitionAccountTps: the Region's default
+    assert found.metrics_namespace == "Facewatch/Sampler"  # CameraOnline where the offline alarms look
 
 
 class _SessionWith:
@@ -246,4 +248,5 @@ def test_a_trial_whose_camera_never_answers_exits_1_with_the_reason(
 
     # then
     assert code == 1
-    assert capsys.readouterr().err.splitlines() == [f"facewatch: camera {CAMERA_ID} sent no frame: cannot open {url}"]
+    # (the last line: in this process the sampler's JSON log may go to an earlier test's captured stream)
+    assert capsys.readouterr().err.splitlines()[-1] == f"facewatch: camera {CAMERA_ID} sent no frame: cannot open {url}"
