@@ -48,9 +48,15 @@ PER_STREAM_CAMERA = {
     "ProcessorControl": "Custom::StreamProcessorControl",
     "FaceSearchRecords": "AWS::Lambda::EventSourceMapping",
     "SilentAlarm": "AWS::CloudWatch::Alarm",
+    "QuarantineAlarm": "AWS::CloudWatch::Alarm",
 }
-# Per camera in image mode, 2: the video stream and the offline alarm on the sampler's heartbeat.
-PER_IMAGE_CAMERA = {"VideoStream": "AWS::KinesisVideo::Stream", "OfflineAlarm": "AWS::CloudWatch::Alarm"}
+# Per camera in image mode, 3: the video stream, the offline alarm on the sampler's heartbeat and the
+# alarm on quarantined records (a camera whose clock runs ahead).
+PER_IMAGE_CAMERA = {
+    "VideoStream": "AWS::KinesisVideo::Stream",
+    "OfflineAlarm": "AWS::CloudWatch::Alarm",
+    "QuarantineAlarm": "AWS::CloudWatch::Alarm",
+}
 # What the camera fleet, the employee collection and the proxy identity added to the template.
 CAMERA_PARAMETERS = {
     "CameraNames",
@@ -232,6 +238,26 @@ def test_each_stream_camera_has_a_silence_alarm_on_its_own_data_stream() -> None
     )
     assert alarm["TreatMissingData"] == "breaching"
     assert deployment.resolve(alarm["AlarmActions"]) == [PARENT_RESOURCES["OpsAlarmTopic"].ref]
+
+
+def test_each_cameras_alarm_also_fires_on_its_quarantined_records() -> None:
+    # given
+    template = rendered()
+    deployment = resolver(template, overrides())
+    for camera in CAMERAS:
+        camera_id = deployment.resolve_string(camera_resource(template, camera, "VideoStream")["Properties"]["Name"])
+        # when
+        queries = _alarm_metrics(camera_resource(template, camera, "SilentAlarm")["Properties"])
+        quarantined = queries["quarantined"]["MetricStat"]
+        # then: the metric the detector emits for this camera (tests/integration/test_detector_visibility.py)
+        dimensions = {d["Name"]: deployment.resolve_string(d["Value"]) for d in quarantined["Metric"]["Dimensions"]}
+        assert (quarantined["Metric"]["Namespace"], quarantined["Metric"]["MetricName"]) == (
+            "Facewatch",
+            "QuarantinedRecords",
+        )
+        assert dimensions == {"CameraId": camera_id, "service": "facewatch-detector"}
+        assert "IF(FILL(quarantined, 0) > 0, 1, 0)" in queries["blind"]["Expression"]
+        assert [q["Id"] for q in queries.values() if q.get("ReturnData", True)] == ["blind"]
 
 
 def test_a_camera_is_named_stack_underscore_camera_in_every_service() -> None:
@@ -679,3 +705,23 @@ def test_the_linter_sees_inside_the_camera_loop() -> None:
     matches = lint_all(broken)
     # then
     assert "E3015" in {match.rule.id for match in matches}
+
+
+@pytest.mark.parametrize("mode", ["stream", "image"])
+def test_each_camera_alarms_when_its_records_are_quarantined(mode: str) -> None:
+    # given a camera whose clock runs ahead: its records keep arriving and are all quarantined
+    deployment = camera_stack("Lobby01", DetectionMode=mode)
+    alarm = camera_resource("QuarantineAlarm")["Properties"]
+    video = deployment.resolve_string(camera_resource("VideoStream")["Properties"]["Name"])
+    # then the alarm watches the detector's QuarantinedRecords for exactly this camera id
+    assert deployment.resolve(alarm["Dimensions"]) == [
+        {"Name": "CameraId", "Value": video},
+        {"Name": "service", "Value": "facewatch-detector"},
+    ]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Facewatch",
+        "QuarantinedRecords",
+        "GreaterThanThreshold",
+        0,
+    )
+    assert deployment.resolve(alarm["AlarmActions"]) == [PARENT_RESOURCES["OpsAlarmTopic"].ref]
