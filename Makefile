@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 .PHONY: help venv demo test lint typecheck validate security build pytest bench invoke deploy clean docs docs-serve lock
 
 help:
-	@echo "make demo      run the whole pipeline on an embedded AWS emulation (moto) and print the alerts"
+	@echo "make demo      image mode, then stream mode, on an embedded AWS emulation (moto); MODE=image|stream for one"
 	@echo "make test      lint, type check, sam validate --lint, checkov, sam build, and the test suite"
 	@echo "make invoke FUNCTION=DetectorFunction EVENT=events/detector-unknown-face.json   Docker-free 'sam local invoke'"
 	@echo "make docs      the documentation site (docs/ -> site/, mkdocs build --strict: broken links fail)"
@@ -81,8 +81,9 @@ pytest: $(STAMP)
 
 test: lint typecheck validate security build docs pytest
 
+# MODE=image or MODE=stream runs one of the two (default: both, image mode first).
 demo: $(DEMO_STAMP)
-	$(PY) -m facewatch_local.demo
+	$(PY) -m facewatch_local.demo --mode $(or $(MODE),all)
 
 invoke: $(DEMO_STAMP)
 	$(PY) -m facewatch_local.invoke --function "$(FUNCTION)" --event "$(EVENT)"
@@ -95,6 +96,7 @@ docs-serve: $(STAMP)
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-bench.txt
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.local_detector
 	$(PY) -m benchmarks.cost_image_mode

@@ -73,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     show(cold_start.tables(results["cold_start"]))
     results["cost"] = cost.run(measured_inputs(results))
     show(cost.tables(results["cost"]))
+    if not args.quick:  # its quick form runs in tests/sampler/test_benchmarks.py
+        from benchmarks import image_mode
+
+        results["image_mode"] = image_mode.run()
+        show(image_mode.tables(results["image_mode"]))
     results["targets"] = targets(results)
     show([targets_table(results["targets"])])
     results["seconds"] = round(time.perf_counter() - started, 1)
