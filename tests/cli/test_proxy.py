@@ -14,7 +14,7 @@ import pytest
 from facewatch_cli import proxy_kit
 from facewatch_cli.proxy_kit import ProxySettings
 from facewatch_cli.registry import RegisteredCamera, RtspUrlSecret
-from tests.cli.support import AwsClients, Cli
+from tests.cli.support import AwsClients, Cli, provide_camera
 
 from facewatch.domain.cameras import CameraPlace
 
@@ -28,7 +28,11 @@ SCRIPTS = ["install.sh", "root/usr/local/lib/facewatch-proxy/stream-camera",
 
 
 @pytest.fixture
-def seoul(cli: Cli, camera_table: str) -> str:
+def seoul(cli: Cli, aws, camera_table: str) -> str:
+    provide_camera(aws, LOBBY, f"facewatch/SEOUL-HQ/{LOBBY}/rtsp-url")
+    provide_camera(aws, DOCK, f"ssm:/facewatch/{DOCK}/rtsp-url")
+    provide_camera(aws, "facewatch-busan_Gate1", "busan/gate1")
+    provide_camera(aws, "facewatch-seoul_Roof03")
     cameras = [
         [LOBBY, "--floor", "1", "--zone", "lobby", "--display-name", "Lobby entrance",
          "--rtsp-url-secret", f"facewatch/SEOUL-HQ/{LOBBY}/rtsp-url"],
