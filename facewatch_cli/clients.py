@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_sts import STSClient
 
 # An operator's command may wait a little longer than a Lambda function, and bulk enrolment meets
 # Rekognition's per-second quotas: adaptive retries slow the caller down instead of failing photos.
@@ -84,6 +85,10 @@ def secretsmanager(args: argparse.Namespace) -> SecretsManagerClient:
 
 def ssm(args: argparse.Namespace) -> SSMClient:
     return client_factory(args, "ssm")  # type: ignore[no-any-return]
+
+
+def sts(args: argparse.Namespace) -> STSClient:
+    return client_factory(args, "sts")  # type: ignore[no-any-return]
 
 
 def describe(error: Exception) -> str:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
+from facewatch.domain.policy import WATCHLIST_PREFIX
+
 if TYPE_CHECKING:
     from mypy_boto3_rekognition.type_defs import ImageTypeDef, IndexFacesResponseTypeDef
     from mypy_boto3_s3 import S3Client
@@ -40,7 +42,8 @@ class PhotoError(Exception):
 
 
 def is_employee_id(value: str) -> bool:
-    return bool(EMPLOYEE_ID.match(value))
+    # `wl:...` names a watchlist face (facewatch watchlist add): the detector never counts it as an employee.
+    return bool(EMPLOYEE_ID.match(value)) and not value.startswith(WATCHLIST_PREFIX)
 
 
 def employee_id_from_path(relative: PurePosixPath) -> str | None:

@@ -17,6 +17,11 @@ COMMAND_MODULES = (
     "facewatch_cli.dashboards",
     "facewatch_cli.alerts",
     "facewatch_cli.sampler",
+    "facewatch_cli.audit",
+    "facewatch_cli.policies",
+    "facewatch_cli.watchlists",
+    "facewatch_cli.snoozes",
+    "facewatch_cli.compliance",
 )
 
 

@@ -92,6 +92,12 @@ class OpenSearchHttp:
     def search(self, index_pattern: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._send("POST", f"/{index_pattern}/_search", json=body)
 
+    def count(self, index_pattern: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._send("POST", f"/{index_pattern}/_count?ignore_unavailable=true&allow_no_indices=true", json=body)
+
+    def get(self, path: str) -> dict[str, Any]:
+        return self._send("GET", path)
+
     def dashboards_form(
         self, api_path: str, *, file_name: str, file: bytes, fields: dict[str, str] | None = None, query: str = ""
     ) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from tests.cli.support import AwsClients
 from tests.support.local_domain import LocalDomain, closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "dashboards" / "facewatch.ndjson"
+SHIPPED = ROOT / "facewatch_cli" / "data" / "facewatch.ndjson"
 IMPORT_PATH = "/_dashboards/api/saved_objects/_import"
 RESOLVE_PATH = "/_dashboards/api/saved_objects/_resolve_import_errors"
 REGION = "eu-west-1"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from facewatch_cli import status
+from facewatch_cli import retention, status
 from facewatch_cli.main import build_parser
 from facewatch_local.stack import load_template
 from tests.cli.fake_collection import FakeCollection, Outcome, photo_bytes
@@ -53,12 +53,21 @@ def test_every_documented_command_parses(line: str) -> None:
 
 
 def deploy_stack(aws: boto3.session.Session) -> None:
-    """The stack as `facewatch` sees it: its outputs, and CameraTable as template.yaml defines it."""
-    table = load_template()["Resources"]["CameraTable"]["Properties"] | {"TableName": CAMERA_TABLE}
+    """The stack as `facewatch` sees it: its outputs, and CameraTable and PrivacyTable as template.yaml
+    defines them."""
+    resources = load_template()["Resources"]
+    table = resources["CameraTable"]["Properties"] | {"TableName": CAMERA_TABLE}
+    privacy = resources["PrivacyTable"]["Properties"] | {"TableName": f"{STACK}-PrivacyTable-7QW2E"}
     body = {
-        "Resources": {"CameraTable": {"Type": "AWS::DynamoDB::Table", "Properties": table}},
+        "Resources": {
+            "CameraTable": {"Type": "AWS::DynamoDB::Table", "Properties": table},
+            "PrivacyTable": {"Type": "AWS::DynamoDB::Table", "Properties": privacy},
+            "AuditBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": f"{STACK.lower()}-audit-7qw2e"}},
+        },
         "Outputs": {
             "CameraTableName": {"Value": {"Ref": "CameraTable"}},
+            "PrivacyTableName": {"Value": {"Ref": "PrivacyTable"}},
+            "AuditBucketName": {"Value": {"Ref": "AuditBucket"}},
             "EmployeeCollectionId": {"Value": COLLECTION},
             "DetectorFunctionArn": {"Value": DETECTOR_ARN},
         },
@@ -86,6 +95,7 @@ def test_the_walkthroughs_run_as_written_and_print_what_the_docs_show(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(status, "utcnow", lambda: NOW)
+    monkeypatch.setattr(retention, "now", lambda: NOW)
     deploy_stack(aws)
     bring_photos(aws, tmp_path)
     collection = FakeCollection(

@@ -234,6 +234,26 @@ def test_each_stream_camera_has_a_silence_alarm_on_its_own_data_stream() -> None
     assert deployment.resolve(alarm["AlarmActions"]) == [PARENT_RESOURCES["OpsAlarmTopic"].ref]
 
 
+def test_each_cameras_alarm_also_fires_on_its_quarantined_records() -> None:
+    # given
+    template = rendered()
+    deployment = resolver(template, overrides())
+    for camera in CAMERAS:
+        camera_id = deployment.resolve_string(camera_resource(template, camera, "VideoStream")["Properties"]["Name"])
+        # when
+        queries = _alarm_metrics(camera_resource(template, camera, "SilentAlarm")["Properties"])
+        quarantined = queries["quarantined"]["MetricStat"]
+        # then: the metric the detector emits for this camera (tests/integration/test_detector_visibility.py)
+        dimensions = {d["Name"]: deployment.resolve_string(d["Value"]) for d in quarantined["Metric"]["Dimensions"]}
+        assert (quarantined["Metric"]["Namespace"], quarantined["Metric"]["MetricName"]) == (
+            "Facewatch",
+            "QuarantinedRecords",
+        )
+        assert dimensions == {"CameraId": camera_id, "service": "facewatch-detector"}
+        assert "IF(FILL(quarantined, 0) > 0, 1, 0)" in queries["blind"]["Expression"]
+        assert [q["Id"] for q in queries.values() if q.get("ReturnData", True)] == ["blind"]
+
+
 def test_a_camera_is_named_stack_underscore_camera_in_every_service() -> None:
     # given
     deployment = camera_stack("Lobby01", FaceMatchThreshold="85", **STREAM)
