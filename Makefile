@@ -72,6 +72,7 @@ security: $(STAMP) $(CHECKOV_STAMP)
 	@mkdir -p $(dir $(EXPANDED_TEMPLATE))
 	$(PY) -m scripts.expanded_template > $(EXPANDED_TEMPLATE)
 	$(CHECKOV) --file $(EXPANDED_TEMPLATE) $(CHECKOV_FLAGS)
+	$(CHECKOV) --file templates/camera.yaml $(CHECKOV_FLAGS)
 
 build: $(STAMP)
 	$(BIN)/sam build --template-file template.yaml --build-dir .aws-sam/build
