@@ -17,14 +17,41 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from facewatch.domain.sightings import FaceGates
 
+# How much of a rejected value the error repeats (settings hold names and URLs, never secrets).
+MAX_VALUE_SHOWN_CHARS = 80
+
+
+class SettingsError(ValueError):
+    """A function's environment does not satisfy its settings: one line naming each bad variable.
+
+    Raised on the first invocation of a container (settings are read once, before any record is
+    processed), so the invocation fails as a whole: Lambda counts an Errors metric and logs this line.
+    """
+
+    @classmethod
+    def from_validation(cls, settings: type[BaseModel], error: ValidationError) -> SettingsError:
+        problems = []
+        for detail in error.errors(include_url=False):
+            variable = ".".join(str(part) for part in detail["loc"]) or settings.__name__
+            if detail["type"] == "missing":
+                problems.append(f"{variable} is not set")
+            else:
+                shown = repr(detail["input"])[:MAX_VALUE_SHOWN_CHARS]
+                problems.append(f"{variable}={shown}: {detail['msg']}")
+        return cls(f"invalid environment for {settings.__name__}: {'; '.join(problems)}")
+
 
 class _Settings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        """The settings, or a SettingsError naming every variable that is missing or malformed."""
         # Empty strings mean "not set" so a template default of "" falls back to the field default.
-        return cls.model_validate({key: value for key, value in environ.items() if value != ""})
+        try:
+            return cls.model_validate({key: value for key, value in environ.items() if value != ""})
+        except ValidationError as error:
+            raise SettingsError.from_validation(cls, error) from None
 
 
 class DetectorSettings(_Settings):

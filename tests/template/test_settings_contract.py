@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 from facewatch_local.cfn import function_environment
-from pydantic import ValidationError
 from tests.template.reading import template_copy
 
-from facewatch.config import AlertSettings, DetectorSettings
+from facewatch.config import AlertSettings, DetectorSettings, SettingsError
 
 # Not the template's to set: Lambda sets AWS_REGION itself; AWS_ENDPOINT_URL points SDKs at an emulator.
 RUNTIME_VARIABLES = {"AWS_REGION", "AWS_ENDPOINT_URL"}
@@ -136,7 +135,7 @@ def test_every_value_the_parameter_allows_is_a_valid_setting(
     for value in allowed:
         try:
             parse_one(FUNCTIONS[function], variable, str(value))
-        except ValidationError:
+        except SettingsError:
             rejected.append(value)
     # then
     assert rejected == []
