@@ -140,19 +140,6 @@ def opensearch_base_url(endpoint: str) -> str | None:
     return f"{parts.scheme}://{parts.hostname}:{port}"
 
 
-class SettingsError(Exception):
-    """The function's environment does not make valid settings; the message names each variable and what
-    is wrong with it, never its value."""
-
-
-def settings_error(error: ValidationError) -> SettingsError:
-    problems = [
-        f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
-        for detail in error.errors(include_input=False, include_url=False, include_context=False)
-    ]
-    return SettingsError("invalid environment: " + "; ".join(problems))
-
-
 @cache
 def detector_settings() -> DetectorSettings:
     return DetectorSettings.from_environ(os.environ)

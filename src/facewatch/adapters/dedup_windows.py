@@ -93,9 +93,7 @@ class DedupWindows:
             values={":current": {"S": before.alert_id}},
         )
 
-    def _conditional_write(
-        self, window: DedupWindow, *, update: str, condition: str, values: dict[str, Any]
-    ) -> Claim:
+    def _conditional_write(self, window: DedupWindow, *, update: str, condition: str, values: dict[str, Any]) -> Claim:
         try:
             self._client.get().update_item(
                 TableName=self._table,

@@ -15,7 +15,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from facewatch.adapters.alert_ledger import AlertLedger
 from facewatch.adapters.camera_registry import CameraRegistry
@@ -23,7 +22,7 @@ from facewatch.adapters.clips import ClipStore
 from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.search_index import AlertIndex
-from facewatch.config import AlertSettings, alert_settings, settings_error
+from facewatch.config import AlertSettings, SettingsError, alert_settings
 from facewatch.observability import logger, metrics, tracer
 from facewatch.services.alert import AlertStage, QueueMessage
 from facewatch.services.index import IndexStage
@@ -37,10 +36,9 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def settings() -> AlertSettings:
     try:
         return alert_settings()
-    except ValidationError as error:
-        problem = settings_error(error)
-        logger.error("AlertFunction cannot start", extra={"reason": str(problem)})
-        raise problem from None
+    except SettingsError as error:
+        logger.error("AlertFunction cannot start", extra={"reason": str(error)})
+        raise
 
 
 @cache
