@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from facewatch.domain.sightings import FaceGates
 
@@ -41,6 +42,26 @@ class SettingsError(ValueError):
         return cls(f"invalid environment for {settings.__name__}: {'; '.join(problems)}")
 
 
+def _nearest_whole_number(value: object) -> object:
+    """CloudFormation's Number parameters have no integer constraint (AllowedPattern is for String), so
+    a deployer can give 7.5 where a whole number is meant: it becomes the nearest one, halves up. With
+    whole-number bounds in the template the result stays within them, so every value the template
+    allows is a valid setting (tests/template/test_settings_contract.py walks them)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return value  # not a number: pydantic's error names the variable
+    if not number.is_finite():
+        return value
+    return int(number.to_integral_value(rounding=ROUND_HALF_UP))
+
+
+# An integer setting fed by a template Number parameter.
+WholeNumber = Annotated[int, BeforeValidator(_nearest_whole_number)]
+
+
 class _Settings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
@@ -60,7 +81,7 @@ class DetectorSettings(_Settings):
     quarantine_bucket_name: str = Field(alias="QUARANTINE_BUCKET_NAME")
     min_face_confidence: Annotated[float, Field(ge=0, le=100)] = Field(90.0, alias="MIN_FACE_CONFIDENCE")
     dedup_window_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(60.0, alias="DEDUP_WINDOW_SECONDS")
-    alert_delay_seconds: Annotated[int, Field(ge=0, le=900)] = Field(15, alias="ALERT_DELAY_SECONDS")
+    alert_delay_seconds: Annotated[WholeNumber, Field(ge=0, le=900)] = Field(15, alias="ALERT_DELAY_SECONDS")
     clip_post_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(10.0, alias="CLIP_POST_ROLL_SECONDS")
     min_face_height_ratio: Annotated[float, Field(ge=0, le=1)] = Field(0.0, alias="MIN_FACE_HEIGHT_RATIO")
     min_face_sharpness: Annotated[float, Field(ge=0, le=100)] = Field(0.0, alias="MIN_FACE_SHARPNESS")
@@ -88,9 +109,11 @@ class AlertSettings(_Settings):
     opensearch_index: str = Field("face-alerts", alias="OPENSEARCH_INDEX", pattern=r"^[a-z0-9][a-z0-9_-]{0,200}$")
     clip_pre_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(5.0, alias="CLIP_PRE_ROLL_SECONDS")
     clip_post_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(10.0, alias="CLIP_POST_ROLL_SECONDS")
-    clip_max_attempts: Annotated[int, Field(ge=1, le=50)] = Field(5, alias="CLIP_MAX_ATTEMPTS")
+    clip_max_attempts: Annotated[WholeNumber, Field(ge=1, le=50)] = Field(5, alias="CLIP_MAX_ATTEMPTS")
     # A SigV4 presigned URL lives at most 7 days.
-    clip_url_expiry_seconds: Annotated[int, Field(ge=60, le=604_800)] = Field(3600, alias="CLIP_URL_EXPIRY_SECONDS")
+    clip_url_expiry_seconds: Annotated[WholeNumber, Field(ge=60, le=604_800)] = Field(
+        3600, alias="CLIP_URL_EXPIRY_SECONDS"
+    )
     aws_region: str = Field("us-east-1", alias="AWS_REGION")
     # The standard SDK endpoint override (VPC endpoint, emulator). When set, the KVS archived-media
     # data plane is reached through it too, because endpoints an emulator hands out are not routable.

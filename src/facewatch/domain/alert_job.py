@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facewatch.domain.cameras import camera_id_problem
 from facewatch.domain.dedup import alert_id_for
 from facewatch.domain.records import (
     MAX_EPOCH_SECONDS,
@@ -108,8 +109,9 @@ def mismatch(job: AlertJob) -> str | None:
         return "kvs_stream_arn is not a Kinesis video stream ARN"
     if camera_id != job.camera_id:
         return "camera_id is not the camera of kvs_stream_arn"
-    if not camera_id.strip("."):
-        return "camera_id is not a safe path segment"
+    unsafe = camera_id_problem(camera_id)
+    if unsafe is not None:
+        return f"camera_id {unsafe}"
     if job.producer_timestamp + job.frame_offset_seconds != job.frame_time:
         return "frame_time is not producer_timestamp + frame_offset_seconds"
     if alert_id_for(job.source, job.face.index) != job.alert_id:

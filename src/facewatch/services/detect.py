@@ -16,6 +16,7 @@ Suppressed sightings are counted per window and written once per window (service
 from __future__ import annotations
 
 import enum
+import json
 import math
 import time
 from collections import Counter
@@ -24,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.base import MetricManager
 
 from facewatch.adapters import aws
 from facewatch.adapters.alert_queue import AlertQueue
@@ -32,7 +34,7 @@ from facewatch.adapters.quarantine import Quarantine, QuarantinedInput
 from facewatch.config import DetectorSettings
 from facewatch.domain.alert_job import alert_delay_seconds, build_alert_job
 from facewatch.domain.dedup import DedupWindow, LateReason, alert_id_for, place_sighting
-from facewatch.domain.records import MalformedRecordError, check_frame_time, parse_face_frame
+from facewatch.domain.records import MalformedRecordError, QuarantineReason, check_frame_time, parse_face_frame
 from facewatch.domain.sightings import DropReason, judge_frame
 from facewatch.observability import logger, metrics
 from facewatch.services.suppression import SuppressedCounts
@@ -81,6 +83,7 @@ class BatchTally:
     late: Counter[LateReason] = field(default_factory=Counter)
     late_alerts: int = 0  # alerts raised by late windows (also in `alerts`)
     failed: Counter[FailureClass] = field(default_factory=Counter)
+    quarantined: Counter[tuple[str, QuarantineReason]] = field(default_factory=Counter)  # camera, reason class
     not_processed: int = 0  # records after a failed one, left for the redelivery (ordered processing)
 
 
@@ -132,9 +135,12 @@ class Detector:
             frame = parse_face_frame(record.data)
             check_frame_time(frame, record.arrived_at)
         except MalformedRecordError as error:
-            with self._failing(FailureClass.QUARANTINE, record):
+            # The stack's data streams are named as their camera: a record naming none counts against its stream.
+            camera_id = error.camera_id or record.stream_name
+            with self._failing(FailureClass.QUARANTINE, record, camera_id):
                 self._quarantine_record(record, error.reason)
             tally.malformed += 1
+            tally.quarantined[camera_id, error.kind] += 1
             return
         verdict = judge_frame(frame, self._gates)
         tally.dropped.update(verdict.dropped)
@@ -293,3 +299,19 @@ def publish_metrics(tally: BatchTally) -> None:
         metrics.add_metric(name=f"LateSightings_{late.value}", unit=MetricUnit.Count, value=tally.late[late])
     for failure in FailureClass:
         metrics.add_metric(name=f"RecordsFailed_{failure.value}", unit=MetricUnit.Count, value=tally.failed[failure])
+
+
+def publish_camera_metrics(tally: BatchTally) -> None:
+    """Per camera with quarantined records in the batch, one EMF document (dimensions service, CameraId):
+    QuarantinedRecords, which the camera's alarm watches, and QuarantinedRecords_<reason class>."""
+    per_camera: dict[str, Counter[QuarantineReason]] = {}
+    for (camera_id, reason), count in tally.quarantined.items():
+        per_camera.setdefault(camera_id, Counter())[reason] += count
+    for camera_id, reasons in per_camera.items():
+        # A metric set of its own (Powertools' single_metric holds one metric): the batch's set has no CameraId.
+        camera_metrics = MetricManager(namespace=metrics.namespace)
+        camera_metrics.add_dimension(name="CameraId", value=camera_id)
+        camera_metrics.add_metric(name="QuarantinedRecords", unit=MetricUnit.Count, value=reasons.total())
+        for reason, count in reasons.items():
+            camera_metrics.add_metric(name=f"QuarantinedRecords_{reason.value}", unit=MetricUnit.Count, value=count)
+        print(json.dumps(camera_metrics.serialize_metric_set(), separators=(",", ":")))  # EMF: a line on stdout
