@@ -176,6 +176,15 @@ CELLS = [
         Expect(alert_dlq=1, indexed=ALERTS - 1),
         below_sdk=(below_sdk(PUBLISH, FaultKind.LOSE_ANSWER, attempts(2)),),
     ),
+    # The request reaches a socket that never answers: the SNS client's read timeout (10 s), no SDK retry.
+    # SNS got nothing, but the alerter cannot know that: in doubt, like a lost answer.
+    Cell(
+        PUBLISH,
+        "below SDK: hangs (read timeout)",
+        (),
+        Expect(notified=ALERTS - 1, alert_dlq=1, clips_ok=ALERTS - 1, indexed=ALERTS - 1),
+        below_sdk=(below_sdk(PUBLISH, FaultKind.HANG, attempts(2)),),
+    ),
     Cell(
         PUBLISH,
         "below SDK: throttled every 2nd call",
