@@ -34,8 +34,9 @@ $(STAMP): pyproject.toml src/requirements.txt $(LOCK) | $(VENV)/bin/python
 	$(PIP_INSTALL) -c $(LOCK) -e ".[dev]"
 	@touch $(STAMP) $(DEMO_STAMP)
 
+# --no-compile: the demo imports a small part of what it installs; Python compiles that on first use.
 $(DEMO_STAMP): pyproject.toml src/requirements.txt $(LOCK) | $(VENV)/bin/python
-	$(PIP_INSTALL) -c $(LOCK) -e ".[demo]"
+	$(PIP_INSTALL) --no-compile -c $(LOCK) -e ".[demo]"
 	@touch $(DEMO_STAMP)
 
 venv: $(STAMP)
