@@ -63,7 +63,7 @@ WholeNumber = Annotated[int, BeforeValidator(_nearest_whole_number)]
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:

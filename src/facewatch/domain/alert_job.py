@@ -30,7 +30,7 @@ JobTime = Annotated[float, Field(gt=MIN_EPOCH_SECONDS, lt=MAX_EPOCH_SECONDS + MA
 
 
 class _Job(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 class FaceBox(_Job):
@@ -78,7 +78,7 @@ class AlertJob(_Job):
     kinesis_sequence_number: str = Field(max_length=128)
     detected_at: JobTime
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True, defer_build=True)
 
     def to_message(self) -> str:
         return self.model_dump_json(by_alias=True)
