@@ -67,6 +67,8 @@ FACEWATCH_LOG_KEYS = {
     "retry_in_s",
     "index",
     "late_window",
+    "failure",
+    "shard_id",
 }
 BOX = {"width", "height", "left", "top"}
 # The alert job between the stages. Pose and quality are scores of the face, not identity; nothing
@@ -208,8 +210,11 @@ def test_log_lines_have_the_powertools_and_facewatch_fields_only(everything_writ
     for line in logs:
         assert set(line) <= POWERTOOLS_LOG_KEYS | FACEWATCH_LOG_KEYS, line
     for line in metrics:
-        # An EMF line holds the metrics, the metadata and the dimension, nothing else.
-        assert set(line) == {"_aws", "service", *emf_metric_names(line)}, line
+        # An EMF line holds the metrics, the metadata and the dimensions (service; CameraId on the detector's
+        # per-camera quarantine counts), nothing else.
+        dimensions = {name for d in line["_aws"]["CloudWatchMetrics"] for names in d["Dimensions"] for name in names}
+        assert dimensions <= {"service", "CameraId"}, line
+        assert set(line) == {"_aws", *dimensions, *emf_metric_names(line)}, line
     plain = [line for line in everything_written["log lines"] if not line.startswith("{")]
     assert all(line.startswith(("START ", "END ", "REPORT ")) for line in plain), plain
 
