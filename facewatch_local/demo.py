@@ -550,8 +550,9 @@ def run(
         )
         _write_logs(log_path, (detector, alerter))
         first_printed_at = _print_alerts(output, summary, stack)
-        _print_summary(output, summary, kinesis_report)
-        output.line(time_to_first_alert(first_printed_at, demo_started_at, _make_started_at()))
+        _print_summary(
+            output, summary, kinesis_report, time_to_first_alert(first_printed_at, demo_started_at, _make_started_at())
+        )
     return summary
 
 
@@ -614,7 +615,9 @@ def time_to_first_alert(first_printed_at: float | None, demo_started_at: float, 
     )
 
 
-def _print_summary(output: _Output, summary: DemoSummary, kinesis_report: KinesisMappingReport) -> None:
+def _print_summary(
+    output: _Output, summary: DemoSummary, kinesis_report: KinesisMappingReport, first_alert: str
+) -> None:
     output.line("=== Summary")
     output.line(
         f"records      {summary.records_put} put, {summary.records_read} read by the detector's event source "
@@ -647,6 +650,7 @@ def _print_summary(output: _Output, summary: DemoSummary, kinesis_report: Kinesi
     )
     output.line("             the minutes of recording the replay puts on the stream at once)")
     output.line(f"function logs {summary.log_path}")
+    output.line(first_alert)
     status = "ok" if summary.ok else "FAILED: " + "; ".join(summary.problems)
     output.line(f"done in {summary.elapsed_seconds:.1f} s: {status}")
 
