@@ -80,6 +80,7 @@ ALERT_VARIABLES = {
     "CLIP_PRE_ROLL_SECONDS",
     "CLIP_POST_ROLL_SECONDS",
     "CLIP_MAX_ATTEMPTS",
+    "ALERT_MAX_RECEIVE_COUNT",
     "CLIP_URL_EXPIRY_SECONDS",
 }
 # Variables naming resources: placeholders in env.json, the stack's own names in the emulation.
