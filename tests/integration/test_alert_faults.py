@@ -360,5 +360,5 @@ def test_a_job_failing_on_every_receive_is_dead_lettered_on_the_last_with_its_re
     assert receives == MAX_RECEIVE_COUNT
     [dead] = world.dead_letters()
     assert dead["Body"] == job.to_message()
-    assert reason(dead).startswith(f"failed on each of {MAX_RECEIVE_COUNT} receives, the last with AccessDenied")
+    assert reason(dead).startswith(f"failed on its last receive ({MAX_RECEIVE_COUNT}) with AccessDeniedException")
     assert dead["MessageAttributes"]["error_code"]["StringValue"] == "AccessDeniedException"

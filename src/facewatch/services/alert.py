@@ -144,8 +144,8 @@ class AlertStage:
                 # the backstop for a function that dies).
                 self._dead_letter(
                     message.body,
-                    f"failed on each of {message.receive_count} receives, the last with {code}: fix the cause "
-                    "(the alerter's log has every failure under the alert id), then move the job back",
+                    f"failed on its last receive ({message.receive_count}) with {code}: fix the cause (the "
+                    "alerter's log has every failure under the alert id), then move the job back",
                     alert_id=job.alert_id,
                     failure_class=None,
                     error_code=code,
