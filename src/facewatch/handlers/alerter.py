@@ -37,8 +37,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def settings() -> AlertSettings:
     try:
         return alert_settings()
-    except SettingsError as problem:
-        logger.error("AlertFunction cannot start", extra={"reason": str(problem)})
+    except SettingsError as error:
+        logger.error("AlertFunction cannot start", extra={"reason": str(error)})
         raise
 
 
