@@ -182,7 +182,8 @@ def simulate(
         calls=len(stand_in.calls),
         throttled=stand_in.throttled,
         max_calls_in_a_second={
-            operation: stand_in.attempted_per_second_max(operation) for operation in ("DetectFaces", "SearchFacesByImage")
+            operation: stand_in.attempted_per_second_max(operation)
+            for operation in ("DetectFaces", "SearchFacesByImage")
         },
         frames_analysed=[s.frames_analysed for s in stats],
         frames_over_budget=[s.frames_over_budget for s in stats],

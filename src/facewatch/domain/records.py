@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from facewatch.domain.snapshot import EdgeSnapshot, edge_snapshot_from_record
 from facewatch.domain.cameras import camera_id_problem
+from facewatch.domain.snapshot import EdgeSnapshot, edge_snapshot_from_record
 
 # A Kinesis record's data blob is at most 1 MiB (Kinesis PutRecord limit); anything bigger is not ours.
 MAX_RECORD_BYTES = 1024 * 1024
