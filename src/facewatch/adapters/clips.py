@@ -46,6 +46,7 @@ class _CountingReader:
         self.size_bytes = 0
 
     def read(self, size: int = -1) -> bytes:
+        chunk: bytes
         if self._first:
             if size < 0:
                 chunk = self._first + self._stream.read()

@@ -13,7 +13,6 @@ from facewatch.domain.notification import AlertContext, iso_utc
 
 ALERT_DOCUMENT_SCHEMA = 1
 INDEX_TEMPLATE_VERSION = 1
-INDEX_JOB_SCHEMA = 1
 # Attempts to index a document before it is dead-lettered with the reason (IndexQueue's maxReceiveCount is
 # higher, a backstop); between them a growing backoff, so an outage of about an hour is ridden out.
 INDEX_MAX_ATTEMPTS = 8
@@ -26,7 +25,7 @@ class IndexJob(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 
-    schema_version: Literal[1] = Field(default=INDEX_JOB_SCHEMA, alias="schema")
+    schema_version: Literal[1] = Field(default=1, alias="schema")
     alert_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$")
     camera_id: str = Field(min_length=1, max_length=256)
     frame_time: JobTime
