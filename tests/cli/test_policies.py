@@ -35,6 +35,10 @@ POLICY: dict[str, Any] = {
 }
 
 
+# Enrolment records each person's legal basis in the stack's PrivacyTable (docs/privacy.md).
+LEGAL_BASIS = ("--legal-basis", "contract", "--privacy-table", "facewatch-privacy")
+
+
 @pytest.fixture
 def table(stack: EmulatedStack, aws_clients: AwsClients) -> str:
     return stack.policy_table_name
@@ -187,9 +191,10 @@ def test_faces_enroll_refuses_an_employee_id_in_the_watchlist_namespace(
     cli: Cli, collection: FakeCollection, tmp_path: Path
 ) -> None:
     run = cli("faces", "enroll", photo(tmp_path, "x.jpg"), "--employee-id", "wl:banned:x",
-              "--collection-id", COLLECTION)  # fmt: skip
+              "--collection-id", COLLECTION, *LEGAL_BASIS)  # fmt: skip
 
     assert run.code == 1
+    assert "wl:banned:x" in run.err
     assert collection.faces == []
 
 
@@ -197,12 +202,14 @@ def test_watchlist_list_and_remove(cli: Cli, aws, table: str, collection: FakeCo
     common = ["--policy-table", table, "--collection-id", COLLECTION, "--by", "guard-lead"]
     cli("watchlist", "add", "contractors", "acme-plumber", photo(tmp_path, "p.jpg"), "--reason", "fixes the pipes",
         "--days", "14", *common)  # fmt: skip
-    cli("faces", "enroll", photo(tmp_path, "e.jpg"), "--employee-id", "E10442", "--collection-id", COLLECTION)
+    enrolled = cli("faces", "enroll", photo(tmp_path, "e.jpg"), "--employee-id", "E10442",
+                   "--collection-id", COLLECTION, *LEGAL_BASIS)  # fmt: skip
 
     listed = cli("watchlist", "list", "--policy-table", table)
     employees = cli("faces", "list", "--collection-id", COLLECTION)
     removed = cli("watchlist", "remove", "contractors", "acme-plumber", "--reason", "job done", *common)
 
+    assert enrolled.code == 0, enrolled.err
     assert "contractors  acme-plumber  active" in listed.out
     assert "fixes the pipes" in listed.out
     assert "E10442" in employees.out

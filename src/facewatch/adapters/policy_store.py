@@ -32,6 +32,7 @@ from facewatch.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 CURRENT = "current"
 VERSION_DIGITS = 6
@@ -284,7 +285,7 @@ class PolicyStore:
                 raise KeyError(sk) from error
             raise
 
-    def _audit_put(self, action: str, by: str, details: dict[str, Any], now: float) -> dict[str, Any]:
+    def _audit_put(self, action: str, by: str, details: dict[str, Any], now: float) -> TransactWriteItemTypeDef:
         return {
             "Put": {
                 "TableName": self._table,
