@@ -56,6 +56,7 @@ FUNCTION_ENVIRONMENT = {
         "DEDUP_TABLE_NAME": "facewatch-dedup",
         "ALERT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-alerts",
         "QUARANTINE_BUCKET_NAME": "facewatch-quarantine",
+        "POLICY_TABLE_NAME": "facewatch-policies",
     },
     "alerter": {
         "POWERTOOLS_SERVICE_NAME": "facewatch-alerter",

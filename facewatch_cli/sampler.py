@@ -95,6 +95,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the employee face collection to search (default: --stack's EmployeeCollectionId output)",
     )
     _option(run, "--kvs-stream-arn", help="the camera's Kinesis video stream ARN (default: DescribeStream)")
+    _option(
+        run,
+        "--policy-file",
+        help="the site's alert policy file (docs/policies.md): faces outside the camera's zones are dropped "
+        "before Rekognition is asked (default: none, every face)",
+    )
     _option(run, "--fps", type=float, default=DEFAULTS.frames_per_second, help="frames sampled per second")
     _option(
         run,
@@ -336,6 +342,7 @@ def run_sampler(args: argparse.Namespace) -> int:
     try:
         from facewatch_sampler.app import Reporting, build_sampler
         from facewatch_sampler.local_detector import LocalDetectorUnavailable
+        from facewatch_sampler.zones import ZonePolicyError, camera_zones
     except ModuleNotFoundError as error:
         raise CommandError(f"image mode needs {error.name}: pip install 'facewatch[sampler]' on this host") from error
     session = session_for(args)
@@ -348,7 +355,11 @@ def run_sampler(args: argparse.Namespace) -> int:
         status_file=status_file(args), metrics_namespace=args.metrics_namespace or stack.metrics_namespace
     )
     try:
-        sampler = aws_errors(build_sampler)(settings, session, reporting=reporting)
+        zones = camera_zones(Path(args.policy_file), settings.camera_id) if args.policy_file else ()
+    except ZonePolicyError as error:
+        raise CommandError(str(error)) from error
+    try:
+        sampler = aws_errors(build_sampler)(settings, session, reporting=reporting, zones=zones)
     except LocalDetectorUnavailable as error:
         raise CommandError(str(error)) from error
     with stopped_by_signals(sampler):

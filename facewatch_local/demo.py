@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import boto3
 
+from facewatch_local import policy_demo
 from facewatch_local.cfn import TEMPLATE_PATH, load_template
 from facewatch_local.lambda_runtime import (
     FunctionConfig,
@@ -691,6 +692,7 @@ def main(argv: list[str] | None = None) -> int:
             log_path=args.log_file,
         )
         ok = summary.ok and ok
+        ok = policy_demo.run_in_emulation(DEMO_REGION) and ok
     return 0 if ok else 1
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facewatch.domain.alert_policy import AlertPolicyInfo
 from facewatch.domain.cameras import camera_id_problem
 from facewatch.domain.dedup import alert_id_for
 from facewatch.domain.records import (
@@ -75,13 +76,16 @@ class AlertJob(_Job):
     frame_time: JobTime
     face: TriggeringFace
     faces_in_frame: int = Field(ge=1)
-    unmatched_faces_in_frame: int = Field(ge=1)
+    # 0 only for an after-hours alert on an employee (a rule that alerts on any face).
+    unmatched_faces_in_frame: int = Field(ge=0)
     kinesis_sequence_number: str = Field(max_length=128)
     detected_at: JobTime
     # When the record reached Kinesis (its approximate arrival time): the latency split starts there.
     arrived_at: JobTime | None = None
     # Image mode: the frame the sampler uploaded (checked again by the alerter), or why there is none.
     edge_snapshot: EdgeSnapshot | None = None
+    # Alert policies: the alert type, rule, near miss, watchlist entry, confirmation and snoozes in force.
+    policy: AlertPolicyInfo | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True, defer_build=True)
 
@@ -126,11 +130,16 @@ def mismatch(job: AlertJob) -> str | None:
     return None
 
 
-_OPTIONAL_FIELDS = ("arrived_at", "edge_snapshot")
+_OPTIONAL_FIELDS = ("arrived_at", "edge_snapshot", "policy")
 
 
 def build_alert_job(
-    sighting: Sighting, alert_id: str, sequence_number: str, detected_at: float, arrived_at: float | None = None
+    sighting: Sighting,
+    alert_id: str,
+    sequence_number: str,
+    detected_at: float,
+    arrived_at: float | None = None,
+    policy: AlertPolicyInfo | None = None,
 ) -> AlertJob:
     detected = sighting.face.DetectedFace
     box = detected.BoundingBox
@@ -165,6 +174,7 @@ def build_alert_job(
         detected_at=detected_at,
         arrived_at=arrived_at,
         edge_snapshot=source.edge_snapshot,
+        policy=policy,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from facewatch.domain.alert_job import JobTime
+from facewatch.domain.alert_policy import document_fields, document_mappings
 from facewatch.domain.notification import AlertContext, iso_utc
 
 ALERT_DOCUMENT_SCHEMA = 1
@@ -85,6 +86,7 @@ def alert_document(context: AlertContext) -> dict[str, Any]:
         "detected_at": iso_utc(job.detected_at),
         "notified_at": iso_utc(context.notified_at),
         "alert_latency_seconds": round(context.notified_at - job.frame_time, 3),
+        **document_fields(job.policy),
     }
 
 
@@ -123,6 +125,7 @@ def index_template(prefix: str) -> dict[str, Any]:
                     "detected_at": {"type": "date"},
                     "notified_at": {"type": "date"},
                     "alert_latency_seconds": {"type": "float"},
+                    **document_mappings(),
                 },
             },
         },
