@@ -17,6 +17,7 @@ def one_line(text: str) -> str:
     """`text` with every character that could break or reorder a line replaced by a space."""
     return _NOT_ONE_LINE.sub(" ", text)
 
+
 # A camera id is its Kinesis video stream name (letters, digits, "_", ".", "-") and it becomes a path
 # segment (clips/<camera id>/..., the links in emails, files of a downloaded clip) and a metric dimension.
 # So never "." or "..", and at most 255 characters, a file name's limit on common file systems (KVS
@@ -41,7 +42,7 @@ def camera_id_problem(camera_id: str) -> str | None:
 
 
 class CameraPlace(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     camera_id: str = Field(min_length=1, max_length=256)
     display_name: str | None = Field(default=None, max_length=200)

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from facewatch.domain.snapshot import EdgeSnapshot, edge_snapshot_from_record
 from facewatch.domain.cameras import camera_id_problem
+from facewatch.domain.snapshot import EdgeSnapshot, edge_snapshot_from_record
 
 # A Kinesis record's data blob is at most 1 MiB (Kinesis PutRecord limit); anything bigger is not ours.
 MAX_RECORD_BYTES = 1024 * 1024
@@ -61,7 +61,7 @@ class MalformedRecordError(ValueError):
 class _Strict(BaseModel):
     # strict: "[]" is not a list and "99" is not a number; no NaN/Infinity; unknown keys ignored
     # (Landmarks and other fields are never read, so never kept).
-    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True, extra="ignore")
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True, extra="ignore", defer_build=True)
 
 
 Ratio = Annotated[float, Field(ge=-10.0, le=10.0)]
