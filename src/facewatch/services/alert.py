@@ -172,7 +172,8 @@ class AlertStage:
             return False
         site = self._cameras.place_of(job.camera_id).site
         matching = self._sites.matching_of(site)
-        if alert_allowed(matching, UNKNOWN_FACE_ALERT):
+        alert_type = job.policy.alert_type if job.policy is not None else UNKNOWN_FACE_ALERT
+        if alert_allowed(matching, alert_type):
             return False
         metrics.add_metric(name="AlertsWithheld_privacy_profile", unit=MetricUnit.Count, value=1)
         logger.info(
