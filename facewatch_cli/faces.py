@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from facewatch.adapters.aws import error_code
+from facewatch.domain.enrolment import QUALITY_FILTERS, index_faces_request
 from facewatch_cli import clients, enrolment, output, stack_outputs
 from facewatch_cli.enrolment import EnrolmentSummary, Inventory, Photo, PhotoError, PhotoOutcome
 from facewatch_cli.main import CommandError
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_rekognition.literals import QualityFilterType
 
-QUALITY_FILTERS = ("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")
 # IndexFaces errors that concern one photo; any other error (no such collection, access denied, expired
 # credentials) would fail every photo alike, so it stops the run.
 PHOTO_ERRORS = frozenset(
@@ -133,14 +133,7 @@ def index_photo(
     except PhotoError as error:
         return enrolment.failed(photo, str(error))
     try:
-        response = rekognition.index_faces(
-            CollectionId=collection_id,
-            Image=image,
-            ExternalImageId=photo.employee_id,
-            MaxFaces=1,
-            QualityFilter=quality,
-            DetectionAttributes=["DEFAULT"],
-        )
+        response = rekognition.index_faces(**index_faces_request(collection_id, image, photo.employee_id, quality))
     except ClientError as error:
         if error_code(error) not in PHOTO_ERRORS:
             raise

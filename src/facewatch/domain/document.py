@@ -53,6 +53,23 @@ def alert_document(context: AlertContext) -> dict[str, Any]:
     }
 
 
+# Written by the console when someone triages the alert (facewatch.domain.alert_record.triage_fields):
+# the status, who and when, the note, and the label kept for threshold tuning.
+TRIAGE_MAPPING: dict[str, Any] = {
+    "triage": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "keyword"},
+            "resolution": {"type": "keyword"},
+            "employee_id": {"type": "keyword"},
+            "by": {"type": "keyword"},
+            "at": {"type": "date"},
+            "note": {"type": "text"},
+        },
+    }
+}
+
+
 def index_template(prefix: str) -> dict[str, Any]:
     """Explicit mappings for every document field; installed before the first write."""
     keyword = {"type": "keyword"}
@@ -88,6 +105,7 @@ def index_template(prefix: str) -> dict[str, Any]:
                     "detected_at": {"type": "date"},
                     "notified_at": {"type": "date"},
                     "alert_latency_seconds": {"type": "float"},
+                    **TRIAGE_MAPPING,
                 },
             },
         },

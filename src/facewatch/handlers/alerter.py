@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from facewatch.adapters.alert_ledger import AlertLedger
+from facewatch.adapters.alert_records import AlertRecords
 from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.adapters.clips import ClipStore
 from facewatch.adapters.job_queue import JobQueue
@@ -36,6 +37,7 @@ def alert_stage() -> AlertStage:
         notifier=AlertNotifier(settings.alert_topic_arn),
         index=AlertIndex(base_url, settings.opensearch_index, settings.aws_region) if base_url else None,
         queue=JobQueue(settings.alert_dead_letter_queue_url),
+        records=AlertRecords(settings.alert_record_table_name) if settings.alert_record_table_name else None,
     )
 
 

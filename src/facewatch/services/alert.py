@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from facewatch.adapters.alert_ledger import AlertLedger, AlertProgress
+from facewatch.adapters.alert_records import AlertRecords
 from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.adapters.clips import ClipStore, ClipUnavailableError
 from facewatch.adapters.job_queue import JobQueue
@@ -21,6 +22,7 @@ from facewatch.adapters.notifier import AlertNotifier, PublishRefusedError
 from facewatch.adapters.search_index import AlertIndex
 from facewatch.config import AlertSettings
 from facewatch.domain.alert_job import AlertJob
+from facewatch.domain.alert_record import alert_record
 from facewatch.domain.clip import (
     ClipFailure,
     ClipOutcome,
@@ -32,7 +34,7 @@ from facewatch.domain.clip import (
     retry_delay_seconds,
 )
 from facewatch.domain.document import alert_document
-from facewatch.domain.notification import AlertContext, ClipLink, compose_sns_message
+from facewatch.domain.notification import AlertContext, ClipLink, alert_page_url, compose_sns_message
 from facewatch.observability import logger, metrics
 
 
@@ -72,6 +74,7 @@ class AlertStage:
         notifier: AlertNotifier,
         index: AlertIndex | None,
         queue: JobQueue,
+        records: AlertRecords | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
@@ -81,6 +84,7 @@ class AlertStage:
         self._notifier = notifier
         self._index = index
         self._queue = queue
+        self._records = records
         self._clock = clock
 
     def process(self, message: QueueMessage) -> None:
@@ -145,6 +149,7 @@ class AlertStage:
             clip=clip,
             link=link,
             notified_at=notified_at,
+            page_url=alert_page_url(self._settings.console_url, job.alert_id) if self._settings.console_url else None,
         )
 
     def _notify(self, job: AlertJob, clip: ClipOutcome) -> AlertProgress:
@@ -170,6 +175,11 @@ class AlertStage:
         return AlertProgress(clip=clip, notify_started_at=now, notified_at=now, sns_message_id=message_id)
 
     def _write_document(self, job: AlertJob, progress: AlertProgress) -> None:
+        if self._records is not None:
+            # The console's record, created once (a redelivery never undoes triage); repeated until it is.
+            clip = progress.clip or ClipOutcome.missing("clip outcome not recorded")
+            context = self._context(job, clip, progress.notified_at or self._clock(), with_link=False)
+            self._records.create(alert_record(context), self._settings.alert_record_retention_days * 86_400)
         if self._index is None:
             logger.warning("OpenSearch not configured: alert not indexed", extra={"alert_id": job.alert_id})
             return
