@@ -172,11 +172,13 @@ def alert_list_page(
     statuses = [("", "Any status"), *((s.value, label) for s, label in STATUS_LABELS.items())]
     form = (
         '<form method="get" action="/alerts" class="filters">'
-        f'<label for="site">Site</label><input id="site" name="site" value="{e(filters.get("site", ""))}">'
-        f'<label for="camera">Camera</label><input id="camera" name="camera" value="{e(filters.get("camera", ""))}">'
-        + _select("status", "Status", statuses, filters.get("status", ""))
-        + _select("period", "Time", PERIODS, filters.get("period", ""))
-        + '<button type="submit">Filter</button></form>'
+        f'<div class="field"><label for="site">Site</label>'
+        f'<input id="site" name="site" value="{e(filters.get("site", ""))}"></div>'
+        f'<div class="field"><label for="camera">Camera</label>'
+        f'<input id="camera" name="camera" value="{e(filters.get("camera", ""))}"></div>'
+        f'<div class="field">{_select("status", "Status", statuses, filters.get("status", ""))}</div>'
+        f'<div class="field">{_select("period", "Time", PERIODS, filters.get("period", ""))}</div>'
+        '<button type="submit">Filter</button></form>'
     )
     paging = ""
     if next_cursor:
@@ -339,8 +341,9 @@ a { color: var(--accent); }
 .count strong { font-size: 1.4rem; }
 .card, .filters { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem;
   margin: 0 0 1rem; display: grid; gap: .4rem; max-width: 36rem; }
-.filters { max-width: none; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); align-items: end; }
-.filters label { font-size: .85rem; }
+.card { align-content: start; }
+.filters { max-width: none; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); align-items: end; }
+.field { display: grid; gap: .2rem; } .filters label { font-size: .85rem; }
 input, select, textarea, button { font: inherit; padding: .5rem .6rem; border: 1px solid var(--line);
   border-radius: 6px; background: var(--bg); color: var(--fg); min-height: 2.6rem; }
 button { background: var(--accent); color: #fff; border: 0; cursor: pointer; font-weight: 600; }

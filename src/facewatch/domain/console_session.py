@@ -28,7 +28,9 @@ SIGN_IN_STATE_SECONDS = 300
 # from the origins of the links minted for this very page (the clip bucket, a KVS HLS endpoint).
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin: the page URL (alert ids) never goes to S3 or KVS, and form posts keep their Origin
+    # header (with no-referrer, browsers send "Origin: null", which the CSRF check refuses).
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",

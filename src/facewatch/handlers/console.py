@@ -63,18 +63,20 @@ SIGN_IN_MESSAGES = {
 }
 
 
-def build_console_service(settings: ConsolePagesSettings) -> ConsoleService:
+def build_console_service(
+    settings: ConsolePagesSettings, *, collection: FaceCollection | None = None
+) -> ConsoleService:
     """The service of one function: the actions function's settings add the collection and the index."""
     actions = settings if isinstance(settings, ConsoleActionsSettings) else None
+    if actions and actions.employee_collection_id and collection is None:
+        collection = FaceCollection(actions.employee_collection_id)
     base_url = actions.opensearch_url if actions else None
     return ConsoleService(
         records=AlertRecords(settings.alert_record_table_name),
         media=MediaLinks(settings.clip_bucket_name, data_endpoint_override=settings.kvs_data_endpoint_override),
         audit=AuditLog(settings.audit_bucket_name),
         link_expiry_seconds=settings.media_link_expiry_seconds,
-        collection=FaceCollection(actions.employee_collection_id)
-        if actions and actions.employee_collection_id
-        else None,
+        collection=collection,
         clip_bucket=settings.clip_bucket_name,
         quality_filter=actions.enrol_quality_filter if actions else "AUTO",
         index=AlertIndex(base_url, actions.opensearch_index, settings.aws_region) if actions and base_url else None,
