@@ -19,6 +19,7 @@ import argparse
 import base64
 import hashlib
 import io
+import os
 import re
 import threading
 import time
@@ -243,7 +244,9 @@ def demo_jobs(stream_arns: Mapping[str, str], now: float) -> list[AlertJob]:
 
 def raise_alerts(session: boto3.session.Session, stack: EmulatedStack, console_url: str, jobs: list[AlertJob]) -> None:
     """The jobs through the real alert stage: clip from KVS, email, and the console's record."""
-    settings = AlertSettings.from_environ({**stack.alert_env(), "CONSOLE_URL": console_url})
+    # With moto's server, KVS's data plane is reached through its endpoint (AWS_ENDPOINT_URL), as in the demo.
+    endpoint = {"AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"]} if os.environ.get("AWS_ENDPOINT_URL") else {}
+    settings = AlertSettings.from_environ({**stack.alert_env(), "CONSOLE_URL": console_url, **endpoint})
     stage = AlertStage(
         settings,
         ledger=AlertLedger(settings.dedup_table_name, session.client("dynamodb")),
@@ -251,7 +254,7 @@ def raise_alerts(session: boto3.session.Session, stack: EmulatedStack, console_u
             settings.clip_bucket_name,
             kinesisvideo=session.client("kinesisvideo"),
             s3=session.client("s3"),
-            data_endpoint_override=session.client("s3").meta.endpoint_url,
+            data_endpoint_override=settings.kvs_data_endpoint_override,
         ),
         cameras=CameraRegistry(settings.camera_table_name, session.client("dynamodb")),
         notifier=AlertNotifier(settings.alert_topic_arn, session.client("sns")),
@@ -432,8 +435,6 @@ def _handler_class(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serve_console(port: int = 0, now: float | None = None) -> Iterator[tuple[str, EmulatedConsole]]:
     """Everything above, running; yields the console's URL and what was deployed. Stops it all on exit."""
-    import os
-
     os.environ[MOTO_TOTP_SETTING] = "true"
     server = ThreadingHTTPServer(("127.0.0.1", port), BaseHTTPRequestHandler)
     console_url = f"http://127.0.0.1:{server.server_address[1]}"
