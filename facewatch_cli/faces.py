@@ -1,13 +1,13 @@
 """`facewatch faces enroll|list|remove`: the employee face collection the stream processors search.
 
 Each indexed face carries ExternalImageId = the employee id, so a match in a face-search record names
-the employee, and offboarding finds every face of one person.
+the employee, and offboarding finds every face of one person. Enrolment records the person's legal basis
+in PrivacyTable (outside Rekognition); offboarding deletes faces, user and stored photos and verifies it.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,8 +15,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from facewatch.adapters.aws import error_code
-from facewatch.domain.enrolment import QUALITY_FILTERS, index_faces_request
-from facewatch_cli import clients, enrolment, output, stack_outputs
+from facewatch.adapters.privacy_records import PersonRecord, PrivacyRecords
+from facewatch.domain.enrolment import QUALITY_FILTERS as QUALITY_FILTERS
+from facewatch.domain.enrolment import index_faces_request
+from facewatch.domain.privacy import LegalBasis, PrivacyError, check_legal_basis, load_profiles
+from facewatch.domain.watchlists import parse_watchlist_image_id
+from facewatch_cli import audit_trail, clients, enrolment, offboarding, output, retention, stack_outputs
 from facewatch_cli.enrolment import EnrolmentSummary, Inventory, Photo, PhotoError, PhotoOutcome
 from facewatch_cli.main import CommandError
 from facewatch_cli.progress import ProgressBar
@@ -80,17 +84,42 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="IndexFaces QualityFilter: faces below this quality are rejected (default AUTO)",
     )
     enroll.add_argument("--dry-run", action="store_true", help="list the photos and employee ids, index nothing")
-    stack_outputs.add_arguments(enroll, stack_outputs.EMPLOYEE_COLLECTION)
+    enroll.add_argument(
+        "--legal-basis",
+        choices=[basis.value for basis in LegalBasis],
+        help="required: why this person's biometric data may be processed (recorded in PrivacyTable)",
+    )
+    enroll.add_argument("--consent-ref", metavar="REF", help="with consent: where the signed consent/release is kept")
+    enroll.add_argument("--basis-note", metavar="TEXT", help="with legitimate-interest (or contract): the reasoning")
+    stack_outputs.add_arguments(enroll, stack_outputs.EMPLOYEE_COLLECTION, retention.PRIVACY_TABLE)
     enroll.set_defaults(run=enroll_faces)
 
-    list_ = commands.add_parser("list", help="employees in the collection and how many faces each has")
+    list_ = commands.add_parser("list", help="employees in the collection, their faces and legal basis")
     list_.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    stack_outputs.add_arguments(list_, stack_outputs.EMPLOYEE_COLLECTION)
+    list_.add_argument(
+        "--stale",
+        type=int,
+        metavar="DAYS",
+        help="only people not enrolled or refreshed for DAYS days (or with no recorded legal basis)",
+    )
+    stack_outputs.add_arguments(list_, stack_outputs.EMPLOYEE_COLLECTION, retention.PRIVACY_TABLE)
     list_.set_defaults(run=list_faces)
 
-    remove = commands.add_parser("remove", help="offboarding: remove every face of an employee")
-    remove.add_argument("--employee-id", metavar="ID", required=True)
-    stack_outputs.add_arguments(remove, stack_outputs.EMPLOYEE_COLLECTION)
+    remove = commands.add_parser(
+        "remove",
+        help="offboarding: delete every face and the user of a person, their stored photos, and verify",
+        description="Exit code 0: every person removed and verified; 3: something was kept (listed).",
+    )
+    who = remove.add_mutually_exclusive_group(required=True)
+    who.add_argument("--employee", "--employee-id", dest="employee_id", metavar="ID", help="one person")
+    who.add_argument(
+        "--from-file", type=Path, metavar="FILE", help="an HR export: one id a line, or CSV with employee_id"
+    )
+    remove.add_argument(
+        "--photos", metavar="S3_URI", help="where enrolment photos are kept (as for --from-s3): theirs are deleted"
+    )
+    stack_outputs.add_arguments(remove, stack_outputs.EMPLOYEE_COLLECTION, retention.PRIVACY_TABLE)
+    audit_trail.add_arguments(remove)
     remove.set_defaults(run=remove_faces)
 
 
@@ -153,6 +182,7 @@ def enroll_faces(args: argparse.Namespace) -> int:
         for line in enrolment.skipped_lines(inventory.skipped):
             print(line)
         return 0
+    basis = legal_basis_of(args)
     collection_id = collection_of(args)
     rekognition = clients.rekognition(args)
     progress = ProgressBar(len(inventory.photos))
@@ -162,15 +192,54 @@ def enroll_faces(args: argparse.Namespace) -> int:
             outcomes.append(index_photo(rekognition, collection_id, photo, args.quality_filter))
             progress.update(done, Path(photo.label).name)
     except (ClientError, BotoCoreError) as error:
+        record_legal_basis(args, basis, outcomes)
         print("\n".join(EnrolmentSummary(tuple(outcomes), inventory.skipped).lines(collection_id)))
         if isinstance(error, ClientError) and error_code(error) == "ResourceNotFoundException":
             raise CommandError(
                 f"collection {collection_id} does not exist (deployed stack? --collection-id?)"
             ) from error
         raise CommandError(f"stopped after {len(outcomes)} photo(s): {clients.describe(error)}") from error
+    record_legal_basis(args, basis, outcomes)
     summary = EnrolmentSummary(tuple(outcomes), inventory.skipped)
     print("\n".join(summary.lines(collection_id)))
     return output.EXIT_ATTENTION if summary.needs_attention else 0
+
+
+def privacy_records(args: argparse.Namespace) -> PrivacyRecords:
+    table = stack_outputs.StackOutputs(args).require(retention.PRIVACY_TABLE)
+    return PrivacyRecords(table, clients.dynamodb(args))
+
+
+@clients.aws_errors
+def legal_basis_of(args: argparse.Namespace) -> LegalBasis:
+    """The basis given, complete and accepted by the privacy profile of every assigned site (a person is
+    matched at every site of the deployment)."""
+    if not args.legal_basis:
+        raise CommandError(
+            "give --legal-basis consent|contract|legitimate-interest: enrolment records why this person's "
+            "biometric data may be processed (see docs/privacy.md)"
+        )
+    basis = LegalBasis(args.legal_basis)
+    profiles = load_profiles()
+    in_force = {assignment.profile for assignment in privacy_records(args).sites().values()}
+    try:
+        check_legal_basis(
+            basis,
+            reference=args.consent_ref,
+            note=args.basis_note,
+            profiles=[profiles[name] for name in sorted(in_force) if name in profiles],
+        )
+    except PrivacyError as error:
+        raise CommandError(str(error)) from error
+    return basis
+
+
+def record_legal_basis(args: argparse.Namespace, basis: LegalBasis, outcomes: list[PhotoOutcome]) -> None:
+    """One record per person with a face indexed, also when the run stopped part-way."""
+    records = privacy_records(args)
+    at = retention.now().isoformat()
+    for employee_id in sorted({o.photo.employee_id for o in outcomes if o.status == "indexed"}):
+        records.record_enrolment(employee_id, basis, reference=args.consent_ref, note=args.basis_note, at=at)
 
 
 @clients.aws_errors
@@ -190,43 +259,117 @@ def faces_by_employee(rekognition: RekognitionClient, collection_id: str) -> dic
 
 def list_faces(args: argparse.Namespace) -> int:
     collection_id = collection_of(args)
-    faces = faces_by_employee(clients.rekognition(args), collection_id)
+    listed = faces_by_employee(clients.rekognition(args), collection_id)
+    # Watchlist faces share the collection; `facewatch watchlist list` shows them.
+    faces = {image_id: ids for image_id, ids in listed.items() if parse_watchlist_image_id(image_id) is None}
+    people = {p.employee_id: p for p in people_records(args)}
     employees = sorted(faces)
+    if args.stale is not None:
+        cutoff = retention.now().timestamp() - args.stale * retention.SECONDS_PER_DAY
+        employees = [e for e in employees if (_refreshed(people.get(e)) or 0.0) < cutoff]
     if args.json:
         records: list[dict[str, Any]] = [
-            {"employee_id": e, "faces": len(faces[e]), "face_ids": sorted(faces[e])} for e in employees
+            {
+                "employee_id": e,
+                "faces": len(faces[e]),
+                "face_ids": sorted(faces[e]),
+                "legal_basis": _basis(people.get(e)),
+                "reference": getattr(people.get(e), "reference", None),
+                "note": getattr(people.get(e), "note", None),
+                "enrolled_at": getattr(people.get(e), "enrolled_at", None),
+                "refreshed_at": getattr(people.get(e), "refreshed_at", None),
+            }
+            for e in employees
         ]
         output.print_json({"collection_id": collection_id, "employees": records})
         return 0
-    print(output.table(["EMPLOYEE", "FACES"], [[e, str(len(faces[e]))] for e in employees]))
-    total = sum(len(ids) for ids in faces.values())
-    print(f"{len(employees)} employee(s), {total} face(s) in collection {collection_id}")
+    rows = [
+        [
+            e,
+            str(len(faces[e])),
+            _basis(people.get(e)) or "NONE RECORDED",
+            (getattr(people.get(e), "refreshed_at", None) or "-")[:10],
+        ]
+        for e in employees
+    ]
+    print(output.table(["EMPLOYEE", "FACES", "LEGAL BASIS", "REFRESHED"], rows))
+    total = sum(len(faces[e]) for e in employees)
+    which = f" not refreshed for {args.stale} days" if args.stale is not None else ""
+    print(f"{len(employees)} employee(s){which}, {total} face(s) in collection {collection_id}")
+    missing = [e for e in employees if _basis(people.get(e)) is None]
+    if missing:
+        print(f"{len(missing)} employee(s) without a recorded legal basis: enrol them again with --legal-basis.")
     return 0
+
+
+def people_records(args: argparse.Namespace) -> list[PersonRecord]:
+    """The legal-basis records, when the stack has a PrivacyTable (an older stack has none)."""
+    table = stack_outputs.StackOutputs(args).optional(retention.PRIVACY_TABLE)
+    return PrivacyRecords(table, clients.dynamodb(args)).people() if table else []
+
+
+def _basis(person: PersonRecord | None) -> str | None:
+    return person.legal_basis.value if person is not None and person.legal_basis is not None and person.active else None
+
+
+def _refreshed(person: PersonRecord | None) -> float | None:
+    from datetime import datetime
+
+    if person is None or not person.active or not person.refreshed_at:
+        return None
+    return datetime.fromisoformat(person.refreshed_at).timestamp()
 
 
 @clients.aws_errors
 def remove_faces(args: argparse.Namespace) -> int:
-    employee_id = employee_id_argument(args.employee_id)
+    if args.from_file is not None:
+        try:
+            employee_ids = offboarding.employee_ids_from_file(args.from_file)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+    else:
+        employee_ids = [employee_id_argument(args.employee_id)]
     collection_id = collection_of(args)
     rekognition = clients.rekognition(args)
-    face_ids = faces_by_employee(rekognition, collection_id).get(employee_id, [])
-    if not face_ids:
-        print(f"No face of {employee_id} in collection {collection_id}: nothing to remove.")
-        return 0
-    deleted = 0
-    refused: list[str] = []
-    for batch in itertools.batched(face_ids, DELETE_FACES_BATCH):
-        response = rekognition.delete_faces(CollectionId=collection_id, FaceIds=list(batch))
-        deleted += len(response.get("DeletedFaces", []))
-        refused += [
-            f"  {failure.get('FaceId', '?')}: {', '.join(failure.get('Reasons', [])) or 'no reason given'}"
-            for failure in response.get("UnsuccessfulFaceDeletions", [])
-        ]
-    print(f"Removed {deleted} face(s) of {employee_id} from collection {collection_id}.")
-    if refused:
-        print(
-            f"Could not remove {len(refused)} face(s) (a face tied to a Rekognition user must be disassociated first):"
+    s3 = clients.s3(args) if args.photos else None
+    records = privacy_records(args)
+    faces = faces_by_employee(rekognition, collection_id)
+    results: list[offboarding.Offboarded] = []
+    for employee_id in employee_ids:
+        photos = offboarding.stored_photos(s3, args.photos, employee_id) if s3 is not None else []
+        result = offboarding.offboard(
+            rekognition, collection_id, employee_id, faces.get(employee_id, []), s3=s3, photos=photos
         )
-        print("\n".join(refused))
-        return output.EXIT_ATTENTION
-    return 0
+        records.record_offboarding(employee_id, at=retention.now().isoformat(), verified=result.complete)
+        audit_trail.record(
+            args,
+            action="faces.offboard",
+            target=employee_id,
+            detail={
+                "faces_removed": result.faces_removed,
+                "user_removed": result.user_removed,
+                "photos_deleted": result.photos_deleted,
+                "verified": result.complete,
+                "verification": result.verification,
+            },
+        )
+        results.append(result)
+    rows = [
+        [
+            r.employee_id,
+            str(r.faces_removed),
+            "removed" if r.user_removed else "none",
+            str(r.photos_deleted),
+            "yes" if r.complete else "NO",
+            r.verification,
+        ]
+        for r in results
+    ]
+    print(f"Offboarding in collection {collection_id}:")
+    print(output.table(["EMPLOYEE", "FACES REMOVED", "USER", "PHOTOS DELETED", "VERIFIED", "VERIFICATION"], rows))
+    kept = [r for r in results if not r.complete]
+    for r in kept:
+        for line in r.faces_kept:
+            print(f"  {r.employee_id}: kept {line}")
+    print(f"{len(results) - len(kept)} of {len(results)} person(s) removed and verified.")
+    return output.EXIT_ATTENTION if kept else 0

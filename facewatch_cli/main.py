@@ -18,6 +18,10 @@ COMMAND_MODULES = (
     "facewatch_cli.alerts",
     "facewatch_cli.sampler",
     "facewatch_cli.audit",
+    "facewatch_cli.policies",
+    "facewatch_cli.watchlists",
+    "facewatch_cli.snoozes",
+    "facewatch_cli.compliance",
 )
 
 

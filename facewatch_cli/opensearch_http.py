@@ -92,6 +92,12 @@ class OpenSearchHttp:
     def search(self, index_pattern: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._send("POST", f"/{index_pattern}/_search", json=body)
 
+    def count(self, index_pattern: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._send("POST", f"/{index_pattern}/_count?ignore_unavailable=true&allow_no_indices=true", json=body)
+
+    def get(self, path: str) -> dict[str, Any]:
+        return self._send("GET", path)
+
     def dashboards_form(
         self, api_path: str, *, file_name: str, file: bytes, fields: dict[str, str] | None = None, query: str = ""
     ) -> dict[str, Any]:
@@ -114,7 +120,8 @@ class OpenSearchHttp:
         if response.status_code in (401, 403):
             raise CommandError(
                 f"the domain refused {method} {shown} (HTTP {response.status_code}): {_detail(response).rstrip('.')}. "
-                "Its access policy must allow your AWS identity (see the README, 'Dashboards and alert search')"
+                "Its access policy must allow your AWS identity "
+                "(see docs/alerts-and-messages.md, 'Dashboards and alert search')"
             )
         if response.status_code >= 400:
             raise CommandError(f"{method} {shown} failed (HTTP {response.status_code}): {_detail(response)}")

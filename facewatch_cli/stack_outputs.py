@@ -28,6 +28,9 @@ class StackResource:
 
 CAMERA_TABLE = StackResource("--table", "CameraTableName", "the camera registry table (CameraTable)")
 EMPLOYEE_COLLECTION = StackResource("--collection-id", "EmployeeCollectionId", "the employee face collection")
+POLICY_TABLE = StackResource(
+    "--policy-table", "PolicyTableName", "the alert policy table (PolicyTable: policies, watchlists, snoozes)"
+)
 DETECTOR_FUNCTION = StackResource("--detector-function", "DetectorFunctionArn", "the detector function")
 PROXY_ROLE_ALIAS = StackResource(
     "--iot-role-alias", "ProxyRoleAliasName", "the AWS IoT role alias the site proxies assume"

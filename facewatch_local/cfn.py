@@ -75,6 +75,19 @@ def load_template(path: Path = TEMPLATE_PATH, parameter_overrides: Mapping[str, 
     return expand_language_extensions(template, resolve_parameters(template, parameter_overrides))
 
 
+def nested_template(
+    definition: Mapping[str, Any], logical_id: str, base: Path = TEMPLATE_PATH.parent
+) -> dict[str, Any]:
+    """The template of an AWS::CloudFormation::Stack resource whose TemplateURL is a local file (relative to
+    the parent template, as `sam package` finds and uploads it), read as read_template reads one."""
+    if definition.get("Type") != "AWS::CloudFormation::Stack":
+        raise TemplateError(f"{logical_id} is a {definition.get('Type')}, not a nested stack")
+    url = prop(definition, logical_id, "TemplateURL")
+    if not isinstance(url, str) or "://" in url:
+        raise TemplateError(f"{logical_id}: the emulation reads nested templates from local paths only, not {url!r}")
+    return read_template(base / url)
+
+
 def transforms(template: Mapping[str, Any]) -> list[str]:
     """The template's Transform, always as a list."""
     declared = template.get("Transform", [])

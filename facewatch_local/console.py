@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -42,12 +43,13 @@ from facewatch.adapters.alert_records import AlertRecords
 from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.adapters.clips import ClipStore
 from facewatch.adapters.face_collection import FaceCollection
-from facewatch.adapters.job_queue import JobQueue
+from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.sign_in import CognitoSignIn
 from facewatch.config import AlertSettings, ConsoleActionsSettings, ConsolePagesSettings
 from facewatch.domain.alert_job import AlertJob, FaceBox, TriggeringFace
-from facewatch.domain.alert_record import snapshot_keys
+from facewatch.domain.snapshot import snapshot_keys
+from facewatch.domain.snapshot_render import render_snapshot
 from facewatch.handlers.console import ConsoleApp, build_console_service
 from facewatch.services.alert import AlertStage, QueueMessage
 from facewatch.services.console import ConsoleService
@@ -68,7 +70,9 @@ RESPONDER = "responder@example.com"
 VIEWER = "viewer@example.com"
 TEMPORARY_PASSWORD = "Temporary-Passw0rd!"  # noqa: S105 - an emulated user's first password, printed for the demo
 COLLECTION_ID = f"{STACK_NAME}-employees"
-# The face in matplotlib's sample photo (grace_hopper.jpg, 512 x 600), as a Rekognition box.
+# The portrait committed for the tests and demos (events/media/grace_hopper.jpg, public domain, 512 x 600) and
+# its face as a Rekognition box.
+PORTRAIT_PATH = Path(__file__).resolve().parent.parent / "events" / "media" / "grace_hopper.jpg"
 FACE_BOX = FaceBox(width=0.42, height=0.42, left=0.29, top=0.12)
 # moto issues this TOTP secret to every authenticator app it sets up.
 MOTO_TOTP_SETTING = "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"
@@ -188,31 +192,16 @@ def add_user(cognito: CognitoIdentityProviderClient, pool_id: str, username: str
 
 
 def _sample_face() -> tuple[bytes, bytes]:
-    """(frame, crop) JPEGs from the face photo matplotlib ships."""
-    from matplotlib import cbook
-    from PIL import Image
-
-    frame = Image.open(str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))).convert("RGB")
-    width, height = frame.size
-    box = (
-        int(FACE_BOX.left * width),
-        int(FACE_BOX.top * height),
-        int((FACE_BOX.left + FACE_BOX.width) * width),
-        int((FACE_BOX.top + FACE_BOX.height) * height),
-    )
-    encoded = []
-    for image in (frame, frame.crop(box)):
-        buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=85)
-        encoded.append(buffer.getvalue())
-    return encoded[0], encoded[1]
+    """(frame with the box drawn, padded crop) of the committed portrait, rendered as the snapshot writer does."""
+    rendered = render_snapshot(PORTRAIT_PATH.read_bytes(), FACE_BOX)
+    return rendered.frame_jpeg, rendered.crop_jpeg
 
 
 def put_snapshots(s3: Any, bucket: str, job: AlertJob) -> None:
     """Stand-in for the snapshot writer: the alert's frame and face crop under the agreed keys."""
     frame, crop = _sample_face()
-    frame_key, crop_key = snapshot_keys(job.camera_id, job.frame_time, job.alert_id)
-    for key, body in ((frame_key, frame), (crop_key, crop)):
+    keys = snapshot_keys(job.camera_id, job.frame_time, job.alert_id)
+    for key, body in ((keys.frame, frame), (keys.crop, crop)):
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="image/jpeg")
 
 
@@ -230,6 +219,7 @@ def demo_jobs(stream_arns: Mapping[str, str], now: float) -> list[AlertJob]:
                 kvs_stream_arn=stream_arns[camera.camera_id],
                 fragment_number="91343852333181432392682062622220590765191907586",
                 producer_timestamp=frame_time - 1.5,
+                frame_offset_seconds=1.5,
                 server_timestamp=frame_time - 1.2,
                 frame_time=frame_time,
                 face=TriggeringFace(index=0, bounding_box=FACE_BOX, confidence=confidence),
@@ -258,12 +248,13 @@ def raise_alerts(session: boto3.session.Session, stack: EmulatedStack, console_u
         ),
         cameras=CameraRegistry(settings.camera_table_name, session.client("dynamodb")),
         notifier=AlertNotifier(settings.alert_topic_arn, session.client("sns")),
-        index=None,
+        index_queue=IndexQueue(settings.index_queue_url, session.client("sqs")),
         queue=JobQueue(settings.alert_dead_letter_queue_url, session.client("sqs")),
         records=AlertRecords(settings.alert_record_table_name, session.client("dynamodb")),
     )
     for job in jobs:
-        stage.process(QueueMessage(job.to_message(), str(uuid.uuid4()), 1, "local", stack.alert_queue_url))
+        message = QueueMessage(job.to_message(), str(uuid.uuid4()), 1, "local", stack.alert_queue_url, time.time() + 60)
+        stage.process(message)
 
 
 def deploy_console(session: boto3.session.Session, console_url: str, now: float | None = None) -> EmulatedConsole:

@@ -69,14 +69,18 @@ class EmulatedStack:
     dedup_table_name: str
     camera_table_name: str
     alert_record_table_name: str
+    privacy_table_name: str
     alert_queue_url: str
     alert_dead_letter_queue_url: str
+    index_queue_url: str
+    index_dead_letter_queue_url: str
     detector_dead_letter_queue_url: str
     clip_bucket_name: str
     quarantine_bucket_name: str
     alert_topic_arn: str
     _detector_env: Mapping[str, str] = field(repr=False, compare=False)
     _alert_env: Mapping[str, str] = field(repr=False, compare=False)
+    policy_table_name: str = ""
 
     def detector_env(self) -> dict[str, str]:
         """DetectorFunction's environment (Globals merged, plus AWS_REGION), resolved against this stack."""
@@ -136,15 +140,19 @@ def deploy_emulated_stack(
         sns=session.client("sns"),
         region=region,
     )
-    # In dependency order: AlertQueue's redrive policy names AlertDeadLetterQueue's ARN.
+    # In dependency order: a queue's redrive policy names its dead-letter queue's ARN.
     creators: tuple[tuple[str, str, str, _Creator], ...] = (
         ("FaceSearchStream", "AWS::Kinesis::Stream", "face-search", _create_stream),
         ("DedupTable", "AWS::DynamoDB::Table", "dedup", _create_table),
         ("CameraTable", "AWS::DynamoDB::Table", "cameras", _create_table),
         ("AlertRecordTable", "AWS::DynamoDB::Table", "alert-records", _create_table),
+        ("PolicyTable", "AWS::DynamoDB::Table", "policies", _create_table),
+        ("PrivacyTable", "AWS::DynamoDB::Table", "privacy", _create_table),
         ("DetectorDeadLetterQueue", "AWS::SQS::Queue", "detector-dlq", _create_queue),
         ("AlertDeadLetterQueue", "AWS::SQS::Queue", "alerts-dlq", _create_queue),
         ("AlertQueue", "AWS::SQS::Queue", "alerts", _create_queue),
+        ("IndexDeadLetterQueue", "AWS::SQS::Queue", "index-dlq", _create_queue),
+        ("IndexQueue", "AWS::SQS::Queue", "index", _create_queue),
         ("ClipBucket", "AWS::S3::Bucket", "clips", _create_bucket),
         ("QuarantineBucket", "AWS::S3::Bucket", "quarantine", _create_bucket),
         ("AlertTopic", "AWS::SNS::Topic", "alerts", _create_topic),
@@ -165,14 +173,18 @@ def deploy_emulated_stack(
         dedup_table_name=created["DedupTable"].ref,
         camera_table_name=created["CameraTable"].ref,
         alert_record_table_name=created["AlertRecordTable"].ref,
+        privacy_table_name=created["PrivacyTable"].ref,
         alert_queue_url=created["AlertQueue"].ref,
         alert_dead_letter_queue_url=created["AlertDeadLetterQueue"].ref,
+        index_queue_url=created["IndexQueue"].ref,
+        index_dead_letter_queue_url=created["IndexDeadLetterQueue"].ref,
         detector_dead_letter_queue_url=created["DetectorDeadLetterQueue"].ref,
         clip_bucket_name=created["ClipBucket"].ref,
         quarantine_bucket_name=created["QuarantineBucket"].ref,
         alert_topic_arn=created["AlertTopic"].ref,
         _detector_env=_environment(template, resolver, "DetectorFunction", region),
         _alert_env=_environment(template, resolver, "AlertFunction", region),
+        policy_table_name=created["PolicyTable"].ref,
     )
 
 
@@ -295,7 +307,28 @@ def _create_bucket(
             "RestrictPublicBuckets": _as_bool(prop(public_access, where, "RestrictPublicBuckets")),
         },
     )
+    lifecycle = definition.get("Properties", {}).get("LifecycleConfiguration")
+    if lifecycle is not None:
+        clients.s3.put_bucket_lifecycle_configuration(
+            Bucket=name,
+            LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in resolver.resolve(lifecycle)["Rules"]]},
+        )
     return PhysicalResource(ref=name, attributes={"Arn": f"arn:aws:s3:::{name}"})
+
+
+def _lifecycle_rule(rule: Mapping[str, Any]) -> Any:
+    """A CloudFormation lifecycle rule as PutBucketLifecycleConfiguration takes it."""
+    converted: dict[str, Any] = {
+        "ID": rule["Id"],
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "ExpirationInDays" in rule:
+        converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+    return converted
 
 
 def _create_topic(

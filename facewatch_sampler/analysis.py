@@ -3,9 +3,11 @@
 1. The local detector finds face boxes; none -> no call (most frames of most cameras).
 2. The boxes are linked to tracks; when every face's track has a recent result -> no call.
 3. Throttled or failed recently -> the frame is dropped until the backoff has passed.
-4. The camera's calls/minute must cover the frame's calls, else the frame is dropped (budget guard).
-5. DetectFaces on the downscaled frame (mode "always"), then SearchFacesByImage on a crop of each face
-   whose track has no recent result; faces of tracks with one reuse its matches. In mode "never" the
+4. The camera's budget (its calls/minute and its share of the account's TPS) must cover DetectFaces and
+   one search, else the frame is dropped and counted over budget; faces beyond what it covers wait.
+5. DetectFaces on the downscaled frame (mode "always"), then a search on a crop of each face whose track
+   has no recent result (SearchUsersByImage, and SearchFacesByImage when no user matched, or
+   SearchFacesByImage alone); faces of tracks with one reuse its matches. In mode "never" the
    local boxes are searched directly, one call fewer per frame, without pose and quality.
 
 Every time is the frame's time, so a file replays exactly as the camera would have run.
@@ -20,14 +22,14 @@ from enum import StrEnum
 from typing import Protocol
 
 from facewatch_sampler.backoff import Backoff
-from facewatch_sampler.budget import CallBudget
+from facewatch_sampler.budget import Budget
 from facewatch_sampler.frames import Frame, Image
 from facewatch_sampler.geometry import Box
 from facewatch_sampler.imaging import crop_face, encode_jpeg
 from facewatch_sampler.observability import logger
 from facewatch_sampler.records import AnalysedFace
-from facewatch_sampler.rekognition import FaceService, RekognitionError
-from facewatch_sampler.settings import DetectFacesMode
+from facewatch_sampler.rekognition import FaceService, RekognitionError, SearchedFace
+from facewatch_sampler.settings import DetectFacesMode, SearchMode
 from facewatch_sampler.stats import SamplerStats
 from facewatch_sampler.tracks import TrackCache, TrackedFace
 
@@ -68,6 +70,7 @@ class AnalysisSettings:
     no_face_recheck_seconds: float
     max_image_side_px: int
     jpeg_quality: int
+    search: SearchMode = SearchMode.FACES
 
 
 class LocalDetector(Protocol):
@@ -103,7 +106,7 @@ class FrameAnalyser:
         detector: LocalDetector,
         faces: FaceService,
         tracks: TrackCache[TrackResult],
-        budget: CallBudget,
+        budget: Budget,
         backoff: Backoff,
         stats: SamplerStats,
     ) -> None:
@@ -146,7 +149,7 @@ class FrameAnalyser:
         if not self._backoff.ready(now):
             return Analysis(FrameOutcome.BACKING_OFF)
         always = self._settings.detect_faces is DetectFacesMode.ALWAYS
-        if self._budget.remaining(now) < len(uncached) + (1 if always else 0):
+        if self._budget.remaining(now) < 1 + (1 if always else 0):
             return Analysis(FrameOutcome.OVER_BUDGET)
         try:
             faces = self._detect_and_search(frame, tracked) if always else self._search_local(frame, uncached)
@@ -183,14 +186,24 @@ class FrameAnalyser:
         )
         if crop is None:
             return _Search(searched=False)
-        self._call("SearchFacesByImage", frame.time)
         self._stats.faces_searched += 1
-        searched = self._faces.search_face(crop.jpeg)
+        searched = self._search_crop(crop.jpeg, frame.time)
         if searched is None:
             self._stats.faces_unconfirmed += 1
             return _Search(searched=True)
         face = AnalysedFace(box=searched.box.within(crop.box), confidence=searched.confidence, matches=searched.matches)
         return _Search(searched=True, face=face)
+
+    def _search_crop(self, jpeg: bytes, now: float) -> SearchedFace | None:
+        """Users first when enabled; a face no user matched is searched among the faces while the budget
+        allows (an employee enrolled before users existed), else reported as the user search found it."""
+        if self._settings.search is SearchMode.USERS:
+            self._call("SearchUsersByImage", now)
+            searched = self._faces.search_user(jpeg)
+            if searched is None or searched.matches or self._budget.remaining(now) < 1:
+                return searched
+        self._call("SearchFacesByImage", now)
+        return self._faces.search_face(jpeg)
 
     def _detect_and_search(self, frame: Frame, tracked: list[TrackedFace[TrackResult]]) -> list[AnalysedFace]:
         now = frame.time

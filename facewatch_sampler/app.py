@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from facewatch_sampler.analysis import AnalysisSettings, FrameAnalyser, LocalDetector, TrackResult
 from facewatch_sampler.backoff import Backoff
-from facewatch_sampler.budget import CallBudget
+from facewatch_sampler.budget import CallBudget, CameraBudget, camera_share_tps, default_account_tps, share_bucket
 from facewatch_sampler.frames import FrameSource, OpenCvSource
 from facewatch_sampler.kinesis import CLIENT_CONFIG as KINESIS_CONFIG
 from facewatch_sampler.kinesis import RecordWriter
 from facewatch_sampler.kinesis_video import video_stream_arn
-from facewatch_sampler.local_detector import HaarFaceDetector
+from facewatch_sampler.local_detector import local_detector
 from facewatch_sampler.metrics import CLIENT_CONFIG as METRICS_CONFIG
 from facewatch_sampler.metrics import SamplerMetrics
 from facewatch_sampler.rekognition import FaceService, RekognitionFaces, client_config
@@ -49,6 +49,8 @@ def build_sampler(
     """A sampler for one camera. AWS clients come from `session`, each made on first use; `source`,
     `faces` and `detector` replace the camera, Rekognition and the Haar cascade (tests, benchmarks)."""
     stats = SamplerStats(camera_id=settings.camera_id)
+    account_tps = settings.account_tps or default_account_tps(session.region_name)
+    stats.budget_share_tps = camera_share_tps(account_tps, settings.fleet_cameras, settings.quota_utilisation)
     stream_arn = settings.kvs_stream_arn or video_stream_arn(session.client("kinesisvideo"), settings.camera_id)
     source = source or OpenCvSource(settings.source)
     faces = faces or RekognitionFaces(
@@ -65,14 +67,20 @@ def build_sampler(
             no_face_recheck_seconds=settings.no_face_recheck_seconds,
             max_image_side_px=settings.max_image_side_px,
             jpeg_quality=settings.jpeg_quality,
+            search=settings.search,
         ),
         detector=detector
-        or HaarFaceDetector(detect_width_px=settings.detect_width_px, min_face_px=settings.min_face_px),
+        or local_detector(
+            settings.local_detector, detect_width_px=settings.detect_width_px, min_face_px=settings.min_face_px
+        ),
         faces=faces,
         tracks=TrackCache[TrackResult](
             iou_threshold=settings.track_iou, forget_after_seconds=settings.forget_track_after_seconds
         ),
-        budget=CallBudget(settings.max_calls_per_minute),
+        budget=CameraBudget(
+            CallBudget(settings.max_calls_per_minute),
+            share_bucket(stats.budget_share_tps, jitter=jitter),
+        ),
         backoff=Backoff(settings.throttle_base_seconds, settings.throttle_max_seconds, jitter=jitter),
         stats=stats,
     )

@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import cv2
@@ -86,10 +87,13 @@ class OpenCvSource:
         self.close()
         os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", FFMPEG_CAPTURE_OPTIONS)
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, OPEN_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, READ_TIMEOUT_MS]
+        if not self._live and "://" not in self._url and not Path(self._url).is_file():
+            raise SourceUnavailable(f"cannot read video file {self._url}: no such file")
         capture = cv2.VideoCapture(self._url, cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
-            raise SourceUnavailable(f"cannot open {redact_url(self._url)}")
+            what = "open" if self._live else "decode video file"
+            raise SourceUnavailable(f"cannot {what} {redact_url(self._url)}")
         self._capture = capture
         self._index = -1
         if not self._live:

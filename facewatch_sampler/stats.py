@@ -24,6 +24,8 @@ class SamplerStats:
     frames_dropped_busy: int = 0
     frames_without_face: int = 0
     frames_cached: int = 0
+    # Sampled frames with a new face dropped because the camera's budget (calls per minute, share of
+    # the account's TPS) could not cover DetectFaces and a search.
     frames_over_budget: int = 0
     frames_backing_off: int = 0
     frames_failed: int = 0
@@ -35,6 +37,8 @@ class SamplerStats:
     faces_over_budget: int = 0
     rekognition_calls: Counter[str] = field(default_factory=Counter)
     rekognition_errors: Counter[str] = field(default_factory=Counter)
+    # This camera's share of the account's Rekognition TPS (calls per second).
+    budget_share_tps: float = 0.0
     records_written: int = 0
     records_pending: int = 0
     records_dropped: int = 0

@@ -88,13 +88,19 @@ def env_vars() -> dict[str, dict[str, str]]:
             "ALERT_DEAD_LETTER_QUEUE_URL": (
                 f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/facewatch-AlertDeadLetterQueue-EXAMPLE"
             ),
+            "INDEX_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/facewatch-IndexQueue-EXAMPLE",
+            "INDEX_DEAD_LETTER_QUEUE_URL": (
+                f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/facewatch-IndexDeadLetterQueue-EXAMPLE"
+            ),
             "CAMERA_TABLE_NAME": "facewatch-CameraTable-EXAMPLE",
+            "PRIVACY_TABLE_NAME": "facewatch-PrivacyTable-EXAMPLE",
             "OPENSEARCH_ENDPOINT": f"search-facewatch-alerts-example.{REGION}.es.amazonaws.com",
             "OPENSEARCH_INDEX": "face-alerts",
             "CLIP_PRE_ROLL_SECONDS": "5",
             "CLIP_POST_ROLL_SECONDS": DETECTOR_DEFAULTS["CLIP_POST_ROLL_SECONDS"],
             "CLIP_MAX_ATTEMPTS": "5",
             "CLIP_URL_EXPIRY_SECONDS": "3600",
+            "SEARCH_INDEX_RETENTION_DAYS": "30",
         },
     }
 

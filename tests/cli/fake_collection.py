@@ -25,6 +25,13 @@ def photo_bytes(name: str) -> bytes:
     return JPEG_MAGIC + _NAME_MARK + name.encode() + b"\x00" * 32
 
 
+class _Refused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What Rekognition makes of a photo: whether its largest face is indexed, and the reasons of each
@@ -39,6 +46,9 @@ class FakeCollection:
     collection_id: str
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     faces: list[dict[str, Any]] = field(default_factory=list)
+    users: set[str] = field(default_factory=set)
+    # Which photo each face was indexed from: a search with the same photo finds it again.
+    sources: dict[str, str] = field(default_factory=dict)
 
     def attach(self, client: Any) -> Any:
         events = client.meta.events
@@ -54,7 +64,11 @@ class FakeCollection:
                 "ResourceNotFoundException", f"The collection id: {params.get('CollectionId')} does not exist"
             )
             return
-        response = handler(params)
+        try:
+            response = handler(params)
+        except _Refused as refused:
+            context["fake_response"] = _error(refused.code, refused.message)
+            return
         validate_parameters(response, model.output_shape)
         context["fake_response"] = (AWSResponse("https://fake.invalid/", 200, HTTPHeaders(), None), response)
 
@@ -62,11 +76,7 @@ class FakeCollection:
         return context.pop("fake_response")  # type: ignore[no-any-return]
 
     def _IndexFaces(self, params: dict[str, Any]) -> dict[str, Any]:
-        image = params["Image"]
-        if "S3Object" in image:
-            name = image["S3Object"]["Name"].rsplit("/", 1)[-1]
-        else:
-            name = image["Bytes"].split(_NAME_MARK, 1)[1].split(b"\x00", 1)[0].decode()
+        name = _photo_name(params["Image"])
         outcome = self.outcomes.get(name, Outcome())
         records = []
         if outcome.indexed:
@@ -78,6 +88,7 @@ class FakeCollection:
                 "Confidence": 99.98,
             }
             self.faces.append(face)
+            self.sources[face["FaceId"]] = name
             records.append({"Face": face, "FaceDetail": {"BoundingBox": BOX, "Confidence": 99.98}})
         return {
             "FaceRecords": records,
@@ -95,11 +106,34 @@ class FakeCollection:
             page["NextToken"] = str(end)
         return page
 
+    def _CreateUser(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.users.add(params["UserId"])
+        return {}
+
+    def _DeleteUser(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params["UserId"] not in self.users:
+            raise _Refused("ResourceNotFoundException", f"The user {params['UserId']} does not exist")
+        self.users.discard(params["UserId"])
+        return {}
+
+    def _SearchFacesByImage(self, params: dict[str, Any]) -> dict[str, Any]:
+        name = _photo_name(params["Image"])
+        matches = [
+            {"Similarity": 99.5, "Face": face} for face in self.faces if self.sources.get(face["FaceId"]) == name
+        ]
+        return {"SearchedFaceBoundingBox": BOX, "SearchedFaceConfidence": 99.9, "FaceMatches": matches}
+
     def _DeleteFaces(self, params: dict[str, Any]) -> dict[str, Any]:
         doomed = set(params["FaceIds"])
         deleted = [face["FaceId"] for face in self.faces if face["FaceId"] in doomed]
         self.faces = [face for face in self.faces if face["FaceId"] not in doomed]
         return {"DeletedFaces": deleted}
+
+
+def _photo_name(image: dict[str, Any]) -> str:
+    if "S3Object" in image:
+        return str(image["S3Object"]["Name"].rsplit("/", 1)[-1])
+    return str(image["Bytes"].split(_NAME_MARK, 1)[1].split(b"\x00", 1)[0].decode())
 
 
 def _error(code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.stub import Stubber
@@ -13,7 +13,11 @@ from facewatch_cli.enrolment import employee_id_from_path
 from facewatch_cli.progress import ProgressBar
 from tests.cli.support import AwsClients, Cli
 
+if TYPE_CHECKING:
+    from facewatch_local.stack import EmulatedStack
+
 COLLECTION = "facewatch-seoul-employees"
+AUDIT = "facewatch-audit"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 64
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 BOX = {"Width": 0.3, "Height": 0.4, "Left": 0.35, "Top": 0.2}
@@ -70,8 +74,17 @@ def photo(path: Path, data: bytes = JPEG) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def privacy_table(stack: EmulatedStack) -> str:
+    """The stack's PrivacyTable on moto: enrolment records each person's legal basis there."""
+    return stack.privacy_table_name
+
+
 def enroll(cli: Cli, *arguments: str) -> Any:
-    return cli("faces", "enroll", *arguments, "--collection-id", COLLECTION)
+    return cli(
+        "faces", "enroll", *arguments, "--collection-id", COLLECTION,
+        "--legal-basis", "contract", "--privacy-table", "facewatch-privacy",
+    )  # fmt: skip
 
 
 def test_enroll_indexes_each_photo_as_the_employee(cli: Cli, rekognition: Stubber, photos: Path) -> None:
@@ -330,10 +343,11 @@ def test_list_counts_faces_per_employee_over_every_page(cli: Cli, rekognition: S
 
     assert run.code == 0
     assert run.out.splitlines() == [
-        "EMPLOYEE  FACES",
-        "E123      2",
-        "E124      1",
+        "EMPLOYEE  FACES  LEGAL BASIS    REFRESHED",
+        "E123      2      NONE RECORDED  -",
+        "E124      1      NONE RECORDED  -",
         f"2 employee(s), 3 face(s) in collection {COLLECTION}",
+        "2 employee(s) without a recorded legal basis: enrol them again with --legal-basis.",
     ]
 
 
@@ -346,37 +360,65 @@ def test_list_json(cli: Cli, rekognition: Stubber) -> None:
     assert '"face_ids": [\n        "a",\n        "b"\n      ]' in run.out
 
 
-def test_remove_deletes_every_face_of_the_employee(cli: Cli, rekognition: Stubber) -> None:
+def remove(cli: Cli, employee_id: str) -> Any:
+    return cli(
+        "faces", "remove", "--employee", employee_id, "--collection-id", COLLECTION,
+        "--privacy-table", "facewatch-privacy", "--audit-bucket", AUDIT,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def audit_bucket(aws_clients: AwsClients) -> str:
+    aws_clients.client("s3").create_bucket(Bucket=AUDIT, ObjectLockEnabledForBucket=True)
+    return AUDIT
+
+
+def no_user(rekognition: Stubber, employee_id: str) -> None:
+    rekognition.add_client_error(
+        "delete_user",
+        "ResourceNotFoundException",
+        "The user does not exist",
+        expected_params={"CollectionId": COLLECTION, "UserId": employee_id},
+    )
+
+
+def test_remove_deletes_every_face_of_the_employee(cli: Cli, rekognition: Stubber, audit_bucket: str) -> None:
     rekognition.add_response("list_faces", faces_page(("a", "E123"), ("b", "E124"), next_token="t1"))
     rekognition.add_response("list_faces", faces_page(("c", "E123")))
+    no_user(rekognition, "E123")
     rekognition.add_response(
         "delete_faces", {"DeletedFaces": ["a", "c"]}, {"CollectionId": COLLECTION, "FaceIds": ["a", "c"]}
     )
+    rekognition.add_response("list_faces", faces_page(("b", "E124")))
 
-    run = cli("faces", "remove", "--employee-id", "E123", "--collection-id", COLLECTION)
+    run = remove(cli, "E123")
 
-    assert run.code == 0
-    assert run.out.splitlines() == [f"Removed 2 face(s) of E123 from collection {COLLECTION}."]
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[2].split()[:5] == ["E123", "2", "none", "0", "yes"]
+    assert run.out.splitlines()[-1] == "1 of 1 person(s) removed and verified."
 
 
-def test_remove_deletes_in_batches_of_4096(cli: Cli, rekognition: Stubber) -> None:
+def test_remove_deletes_in_batches_of_4096(cli: Cli, rekognition: Stubber, audit_bucket: str) -> None:
     face_ids = [f"f{n:05d}" for n in range(4097)]
     rekognition.add_response("list_faces", faces_page(*[(face_id, "E1") for face_id in face_ids]))
+    no_user(rekognition, "E1")
     rekognition.add_response(
         "delete_faces", {"DeletedFaces": face_ids[:4096]}, {"CollectionId": COLLECTION, "FaceIds": face_ids[:4096]}
     )
     rekognition.add_response(
         "delete_faces", {"DeletedFaces": face_ids[4096:]}, {"CollectionId": COLLECTION, "FaceIds": face_ids[4096:]}
     )
+    rekognition.add_response("list_faces", faces_page())
 
-    run = cli("faces", "remove", "--employee-id", "E1", "--collection-id", COLLECTION)
+    run = remove(cli, "E1")
 
-    assert run.code == 0
-    assert run.out.splitlines() == [f"Removed 4097 face(s) of E1 from collection {COLLECTION}."]
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[2].split()[:2] == ["E1", "4097"]
 
 
-def test_remove_reports_faces_the_service_kept(cli: Cli, rekognition: Stubber) -> None:
+def test_remove_reports_faces_the_service_kept(cli: Cli, rekognition: Stubber, audit_bucket: str) -> None:
     rekognition.add_response("list_faces", faces_page(("a", "E1"), ("b", "E1")))
+    no_user(rekognition, "E1")
     rekognition.add_response(
         "delete_faces",
         {
@@ -386,23 +428,26 @@ def test_remove_reports_faces_the_service_kept(cli: Cli, rekognition: Stubber) -
             ],
         },
     )
+    rekognition.add_response("list_faces", faces_page(("b", "E1")))
 
-    run = cli("faces", "remove", "--employee-id", "E1", "--collection-id", COLLECTION)
+    run = remove(cli, "E1")
 
     assert run.code == 3
-    assert run.out.splitlines()[1:] == [
-        "Could not remove 1 face(s) (a face tied to a Rekognition user must be disassociated first):",
-        "  b: ASSOCIATED_TO_AN_EXISTING_USER",
-    ]
+    assert run.out.splitlines()[2].split()[:5] == ["E1", "1", "none", "0", "NO"]
+    assert "  E1: kept b: ASSOCIATED_TO_AN_EXISTING_USER" in run.out.splitlines()
 
 
-def test_removing_an_employee_without_faces_changes_nothing(cli: Cli, rekognition: Stubber) -> None:
+def test_removing_an_employee_without_faces_verifies_that_none_is_left(
+    cli: Cli, rekognition: Stubber, audit_bucket: str
+) -> None:
+    rekognition.add_response("list_faces", faces_page(("a", "E2")))
+    no_user(rekognition, "E1")
     rekognition.add_response("list_faces", faces_page(("a", "E2")))
 
-    run = cli("faces", "remove", "--employee-id", "E1", "--collection-id", COLLECTION)
+    run = remove(cli, "E1")
 
     assert run.code == 0
-    assert run.out.strip() == f"No face of E1 in collection {COLLECTION}: nothing to remove."
+    assert run.out.splitlines()[2].split()[:5] == ["E1", "0", "none", "0", "yes"]
 
 
 def test_a_folder_without_photos_enrols_nothing_and_says_why(cli: Cli, photos: Path) -> None:

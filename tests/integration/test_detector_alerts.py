@@ -77,6 +77,7 @@ def test_the_alert_job_carries_every_schema_1_field_and_no_face_data(harness: De
         "unmatched_faces_in_frame": 1,
         "kinesis_sequence_number": sequence_numbers(event)[0],
         "detected_at": harness.clock.now,
+        "arrived_at": event["Records"][0]["kinesis"]["approximateArrivalTimestamp"],
     }
     assert job.message_attributes == {"alert_id": expected_alert_id, "camera_id": LOBBY, "schema": "1"}
     text = json.dumps(job.body)

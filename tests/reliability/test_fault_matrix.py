@@ -131,7 +131,7 @@ CELLS = [
     # The first two requests are the index template's PUT and opensearch-py's own retry of it.
     Cell(INDEX, "503 twice", (), Expect(), search_failing=frozenset({1, 2})),
     Cell(INDEX, "document written, answer lost twice", (), Expect(), search_lost=frozenset({2, 3})),
-    Cell(INDEX, "connection refused, always", (), Expect(alert_dlq=ALERTS, indexed=0), search_refused=True),
+    Cell(INDEX, "connection refused, always", (), Expect(index_dlq=ALERTS, indexed=0), search_refused=True),
 ]
 
 

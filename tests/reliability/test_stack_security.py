@@ -3,7 +3,7 @@
 Nothing the functions write (logs, metrics, alert jobs, SNS messages, the OpenSearch document, clip metadata)
 carries face data or a raw record: only the camera, times, confidence, geometry of the face box, counts, ids
 and the clip's place. Each kind of output has the fields listed here and no other, so a new field is a decision
-made in this file. Every checkov finding the template suppresses says why, next to its resource.
+made in this file. Every checkov finding suppressed says why: once in .checkov.yaml, or next to its resource.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 from facewatch_local.cfn import load_template
 from tests.reliability.faults import FaultInjector, SqsTime
 from tests.reliability.pipeline import FaultyOpenSearch, Pipeline
+from tests.support.docs import ROOT
 from tests.support.records import EMPLOYEE_ID, LANDMARK_TYPES
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -63,6 +64,9 @@ FACEWATCH_LOG_KEYS = {
     "code",
     "attempt",
     "retry_in_s",
+    "late_window",
+    "failure",
+    "shard_id",
 }
 BOX = {"width", "height", "left", "top"}
 # The alert job between the stages. Pose and quality are scores of the face, not identity; nothing
@@ -203,8 +207,11 @@ def test_log_lines_have_the_powertools_and_facewatch_fields_only(everything_writ
     for line in logs:
         assert set(line) <= POWERTOOLS_LOG_KEYS | FACEWATCH_LOG_KEYS, line
     for line in metrics:
-        # An EMF line holds the metrics, the metadata and the dimension, nothing else.
-        assert set(line) == {"_aws", "service", *emf_metric_names(line)}, line
+        # An EMF line holds the metrics, the metadata and the dimensions (service; CameraId on the detector's
+        # per-camera quarantine counts), nothing else.
+        dimensions = {name for d in line["_aws"]["CloudWatchMetrics"] for names in d["Dimensions"] for name in names}
+        assert dimensions <= {"service", "CameraId"}, line
+        assert set(line) == {"_aws", *dimensions, *emf_metric_names(line)}, line
     plain = [line for line in everything_written["log lines"] if not line.startswith("{")]
     assert all(line.startswith(("START ", "END ", "REPORT ")) for line in plain), plain
 
@@ -227,14 +234,32 @@ def test_email_subjects_name_the_camera_and_time_only(everything_written: dict[s
         assert SUBJECT.fullmatch(subject), subject
 
 
-def test_every_checkov_suppression_says_why_next_to_its_resource() -> None:
+def test_every_shared_checkov_suppression_says_why_once() -> None:
+    """.checkov.yaml: each skipped check has its own comment right above it, saying why."""
+    lines = (ROOT / ".checkov.yaml").read_text().splitlines()
+    start = lines.index("skip-check:")
+    reasons: dict[str, list[str]] = {}
+    comment: list[str] = []
+    for line in lines[start + 1 :]:
+        text = line.strip()
+        if text.startswith("#"):
+            comment.append(text.lstrip("# "))
+        elif text.startswith("- "):
+            reasons[text[2:]] = comment
+            comment = []
+    assert reasons, "the config suppresses nothing: drop this test, or it no longer sees the suppressions"
+    for check, why in reasons.items():
+        assert re.fullmatch(r"CKV2?_AWS_\d+", check), check
+        assert len(" ".join(why).split()) >= 12, f"{check} is suppressed without a reason"
+
+
+def test_every_checkov_suppression_next_to_a_resource_says_why() -> None:
     skips = [
         (logical_id, skip)
         for logical_id, resource in load_template()["Resources"].items()
         if isinstance(resource, dict)
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
     ]
-    assert skips, "the template suppresses nothing: drop this test, or it no longer sees the suppressions"
     for logical_id, skip in skips:
         assert str(skip.get("id", "")).startswith("CKV_"), (logical_id, skip)
         assert len(str(skip.get("comment", "")).split()) >= 8, f"{logical_id} suppresses {skip['id']} without a reason"

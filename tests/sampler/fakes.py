@@ -40,6 +40,7 @@ class FakeFaces:
 
     faces: list[Box] = field(default_factory=list)
     matches: tuple[CollectionMatch, ...] = ()
+    user_matches: tuple[CollectionMatch, ...] = ()
     searched_face: bool = True
     errors: list[RekognitionError | None] = field(default_factory=list)
     delay_seconds: float = 0.0
@@ -63,6 +64,12 @@ class FakeFaces:
         if not self.searched_face:
             return None
         return SearchedFace(box=Box(0.25, 0.25, 0.5, 0.5), confidence=99.5, matches=self.matches)
+
+    def search_user(self, jpeg: bytes) -> SearchedFace | None:
+        self._call("SearchUsersByImage")
+        if not self.searched_face:
+            return None
+        return SearchedFace(box=Box(0.25, 0.25, 0.5, 0.5), confidence=99.5, matches=self.user_matches)
 
 
 class BlankLiveSource:

@@ -112,13 +112,27 @@ def test_the_budget_guard_caps_the_calls_a_camera_makes_per_minute() -> None:
     assert len(faces.calls) == 8
 
 
-def test_a_frame_the_budget_cannot_cover_is_dropped_whole_before_any_call() -> None:
+def test_a_frame_the_budget_covers_in_part_searches_the_faces_it_can_and_the_rest_wait() -> None:
+    # given two new faces and a budget of 2 calls: DetectFaces and one search
     faces = FakeFaces(faces=[FACE, OTHER_FACE])
-    analyser = make_analyser(faces, FixedBoxes(FACE, OTHER_FACE), max_calls_per_minute=2)
+    stats = SamplerStats(camera_id="lobby")
+    analyser = make_analyser(faces, FixedBoxes(FACE, OTHER_FACE), max_calls_per_minute=2, stats=stats)
 
     analysis = analyser.analyse(frame_at(0.0))
 
-    assert analysis.outcome is FrameOutcome.OVER_BUDGET  # 1 DetectFaces + 2 searches > 2
+    # then one face is analysed, the other counted over budget (its track stays unsearched for a later frame)
+    assert faces.calls == ["DetectFaces", "SearchFacesByImage"]
+    assert len(analysis.faces) == 1
+    assert stats.faces_over_budget == 1
+
+
+def test_a_frame_is_dropped_before_any_call_when_the_budget_cannot_cover_detect_and_one_search() -> None:
+    faces = FakeFaces(faces=[FACE])
+    analyser = make_analyser(faces, FixedBoxes(FACE), max_calls_per_minute=1)
+
+    analysis = analyser.analyse(frame_at(0.0))
+
+    assert analysis.outcome is FrameOutcome.OVER_BUDGET
     assert faces.calls == []
 
 

@@ -65,9 +65,14 @@ def empty_ok(_request: Recorded) -> tuple[int, Any]:
 
 
 def document_api(request: Recorded) -> tuple[int, Any]:
-    """What a domain answers to PUTting an index template or a document."""
+    """What a domain answers to PUTting an index template, an index lifecycle policy or a document."""
     if request.path.startswith("/_index_template/"):
         return 200, {"acknowledged": True}
+    if request.path.startswith("/_plugins/_ism/policies/"):
+        policy_id = request.path.rsplit("/", 1)[-1]
+        return 201, {"_id": policy_id, "_version": 1, "_seq_no": 0, "_primary_term": 1, **(request.json() or {})}
+    if request.path.startswith("/_plugins/_ism/add/"):
+        return 200, {"updated_indices": 0, "failures": False, "failed_indices": []}
     index, _, doc_id = request.path.strip("/").partition("/_doc/")
     return 200, {
         "_index": index,

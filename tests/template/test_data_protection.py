@@ -12,7 +12,7 @@ from facewatch.adapters.dedup_windows import DedupWindows
 from facewatch.domain.dedup import DedupWindow
 
 BUCKETS = ("ClipBucket", "QuarantineBucket", "AuditBucket")
-TABLES = ("DedupTable", "CameraTable", "AlertRecordTable")
+TABLES = ("DedupTable", "CameraTable", "PolicyTable", "PrivacyTable", "AlertRecordTable")
 
 
 def bucket_policy(template: dict[str, Any], bucket: str) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def test_clip_bucket_expires_clips_after_the_retention_parameter(template: dict[
         "Prefix": "clips/",
         "ExpirationInDays": {"Ref": "ClipRetentionDays"},
     } in rules
-    assert template["Parameters"]["ClipRetentionDays"]["Default"] == 90
+    assert template["Parameters"]["ClipRetentionDays"]["Default"] == 30
 
 
 def test_quarantine_bucket_expires_everything_after_the_retention_parameter(template: dict[str, Any]) -> None:
@@ -92,7 +92,7 @@ def test_quarantine_bucket_expires_everything_after_the_retention_parameter(temp
     assert expiring == [
         {"Id": "ExpireQuarantinedInputs", "Status": "Enabled", "ExpirationInDays": {"Ref": "QuarantineRetentionDays"}}
     ]
-    assert template["Parameters"]["QuarantineRetentionDays"]["Default"] == 30
+    assert template["Parameters"]["QuarantineRetentionDays"]["Default"] == 7
 
 
 def test_clip_bucket_keeps_no_old_versions(template: dict[str, Any]) -> None:
@@ -195,6 +195,18 @@ def test_dedup_table_expires_window_items_by_the_attribute_the_detector_writes(t
 
 def test_camera_table_is_keyed_by_camera_id(template: dict[str, Any]) -> None:
     assert properties(template, "CameraTable")["KeySchema"] == [{"AttributeName": "camera_id", "KeyType": "HASH"}]
+
+
+def test_policy_table_keeps_versions_and_expires_snoozes_by_the_attribute_the_store_writes(
+    template: dict[str, Any],
+) -> None:
+    table = properties(template, "PolicyTable")
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert template["Resources"]["PolicyTable"]["DeletionPolicy"] == "Retain"
 
 
 def test_face_search_stream_is_encrypted_and_on_demand(template: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from facewatch_local.cfn import PhysicalResource
+from facewatch_local.cfn import TEMPLATE_PATH, PhysicalResource, read_template
 from tests.template.reading import properties, references, resolver, resources_of_type, sam_transformed
 
 from facewatch.adapters.dedup_windows import window_key
@@ -30,6 +30,9 @@ DATA_PLANE_SERVICES = {
     "secretsmanager",
     "ssm",
 }
+# Actions with no resource type in the Service Authorization Reference: "*" is the only Resource they take.
+# rekognition:DetectFaces reads only the image in the request (the image-mode samplers, ProxyRole).
+NO_RESOURCE_TYPE_ACTIONS = {"rekognition:detectfaces"}
 IDENTITY_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
 # Resource-based policies: who else may use a resource.
 RESOURCE_POLICIES = {
@@ -86,7 +89,7 @@ def violations(statement: Statement) -> list[str]:
         service, _, name = action.partition(":")
         if action == "*" or name == "*":
             found.append(f"wildcard action {action}")
-        if service in DATA_PLANE_SERVICES and "*" in resources:
+        if service in DATA_PLANE_SERVICES and "*" in resources and action not in NO_RESOURCE_TYPE_ACTIONS:
             found.append(f"{action} on every resource")
         if fnmatch.fnmatchcase("iam:passrole", action) and "Condition" not in statement:
             found.append("iam:PassRole without a condition")
@@ -129,12 +132,12 @@ def test_checks_see_every_role_and_statement(deployed: dict[str, Any]) -> None:
     # when
     places = [where for where, _ in identity_statements(deployed)]
     # then
-    # CameraProcessorRole: under the default (empty) CameraNames the camera loop runs once with an empty name
+    # the cameras' processor roles are in their nested stacks (test_camera_template_roles_are_least_privilege)
     assert {where.split("/")[0] for where in places} == {
         "DetectorFunctionRole",
         "AlertFunctionRole",
         "ProcessorControlFunctionRole",
-        "CameraProcessorRole",
+        "ProxyRole",
         "ConsolePagesFunctionRole",
         "ConsoleActionsFunctionRole",
     }
@@ -167,6 +170,28 @@ def test_no_statement_is_broader_than_least_privilege(deployed: dict[str, Any]) 
     }
     # then
     assert found == {}
+
+
+def test_camera_template_roles_are_least_privilege() -> None:
+    # given: each camera's nested stack (templates/camera.yaml)
+    camera = read_template(TEMPLATE_PATH.parent / "templates" / "camera.yaml")
+    # when
+    places = [where for where, _ in identity_statements(camera)]
+    found = {where: problems for where, statement in identity_statements(camera) if (problems := violations(statement))}
+    # then
+    assert {where.split("/")[0] for where in places} == {"ProcessorRole"}
+    assert found == {}
+
+
+def test_only_actions_without_a_resource_type_may_name_every_resource() -> None:
+    # given
+    statement = {
+        "Effect": "Allow",
+        "Action": ["rekognition:DetectFaces", "rekognition:SearchFacesByImage"],
+        "Resource": "*",
+    }
+    # then: the search names a collection, so "*" is too broad for it
+    assert violations(statement) == ["rekognition:searchfacesbyimage on every resource"]
 
 
 @pytest.mark.parametrize(

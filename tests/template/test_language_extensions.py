@@ -166,5 +166,5 @@ def test_load_template_expands_for_the_overrides_and_leaves_other_templates_alon
     # when
     with_cameras = load_template(parameter_overrides={"CameraNames": "Lobby01"})
     # then
-    assert "CameraLobby01VideoStream" in with_cameras["Resources"]
+    assert "CameraLobby01Stack" in with_cameras["Resources"]
     assert load_template(plain) == {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}

@@ -64,6 +64,7 @@ def test_the_message_carries_every_field_of_schema_1() -> None:
         "fragment_number": fragment_number(T0),
         "producer_timestamp": T0,
         "server_timestamp": pytest.approx(T0 + 0.294),
+        "frame_offset_seconds": pytest.approx(FRAME_TIME - T0),
         "frame_time": FRAME_TIME,
         "face": {
             "index": 0,

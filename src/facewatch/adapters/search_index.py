@@ -10,22 +10,40 @@ from urllib.parse import urlsplit
 
 from facewatch.adapters import aws
 from facewatch.domain.document import TRIAGE_MAPPING, index_name, index_template
+from facewatch.domain.index_lifecycle import index_lifecycle_policy, index_policy_id
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
-OPENSEARCH_TIMEOUT_SECONDS = 10
+# Per request (connect, then read). A timed-out request is not retried by the client (IndexQueue retries it
+# with a backoff), so one document costs at most two requests' timeouts (index template, then document):
+# IndexJobs' BatchSize x that stays inside AlertFunction's Timeout.
+OPENSEARCH_TIMEOUT_SECONDS = 5
 OPENSEARCH_SERVICE = "es"  # managed domains; "aoss" would be OpenSearch Serverless
 
 
 class IndexUnavailableError(Exception):
-    """OpenSearch did not take the document (refused, timed out, or answered with an error)."""
+    """OpenSearch did not take the document (refused, timed out, or answered with an error); `code` names
+    the opensearch-py exception."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class AlertIndex:
-    def __init__(self, base_url: str, index_prefix: str, region: str, client: OpenSearch | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        index_prefix: str,
+        region: str,
+        client: OpenSearch | None = None,
+        *,
+        retention_days: int | None = None,
+    ) -> None:
         self._base_url = base_url
         self._prefix = index_prefix
+        self._retention_days = retention_days
         self._region = region
         self._client = client
         self._template_installed = False
@@ -50,8 +68,8 @@ class AlertIndex:
                 verify_certs=https,
                 connection_class=RequestsHttpConnection,
                 timeout=OPENSEARCH_TIMEOUT_SECONDS,
-                max_retries=1,
-                retry_on_timeout=True,
+                max_retries=1,  # a refused connection or a 502/503/504, once
+                retry_on_timeout=False,
             )
         return self._client
 
@@ -65,11 +83,31 @@ class AlertIndex:
             if not self._template_installed:
                 # Idempotent PUT, once per container, before the first write.
                 client.indices.put_index_template(name=self._prefix, body=index_template(self._prefix))
+                if self._retention_days is not None:
+                    self._install_lifecycle_policy(client, self._retention_days)
                 self._template_installed = True
             client.index(index=target, id=alert_id, body=document)
         except OpenSearchException as error:
             raise IndexUnavailableError(type(error).__name__) from error
         return target
+
+    def _install_lifecycle_policy(self, client: OpenSearch, retention_days: int) -> None:
+        """Creates the retention policy, or updates it when SearchIndexRetentionDays changed (ISM refuses a
+        second PUT without the current sequence number), and attaches it to indices created before it."""
+        from opensearchpy.exceptions import ConflictError
+
+        path = f"/_plugins/_ism/policies/{index_policy_id(self._prefix)}"
+        body = index_lifecycle_policy(self._prefix, retention_days)
+        try:
+            client.transport.perform_request("PUT", path, body=body)
+        except ConflictError:
+            current = client.transport.perform_request("GET", path)
+            if current.get("policy", {}).get("states") != body["policy"]["states"]:
+                params = {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]}
+                client.transport.perform_request("PUT", path, params=params, body=body)
+        client.transport.perform_request(
+            "POST", f"/_plugins/_ism/add/{self._prefix}-*", body={"policy_id": index_policy_id(self._prefix)}
+        )
 
     def update_triage(self, alert_id: str, frame_time: float, fields: dict[str, Any]) -> None:
         """Adds the triage fields to the alert's document (a partial update; the rest stays). The mapping

@@ -16,13 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from facewatch.domain.alert_job import FaceBox
 from facewatch.domain.cameras import CameraPlace
+from facewatch.domain.clip import CLIP_PREFIX
 from facewatch.domain.notification import AlertContext
+from facewatch.domain.snapshot import SNAPSHOT_PREFIX, snapshot_keys
 
 ALERT_RECORD_SCHEMA = 1
-SNAPSHOT_PREFIX = "snapshots"
 MAX_NOTE_CHARS = 1000
 # What the console may read from the clip bucket, and nothing else (the console role is scoped the same).
-MEDIA_PREFIXES = ("clips/", "snapshots/")
+MEDIA_PREFIXES = (f"{CLIP_PREFIX}/", f"{SNAPSHOT_PREFIX}/")
 
 
 class TriageStatus(StrEnum):
@@ -107,16 +108,10 @@ class AlertRecord(BaseModel):
         return ":kinesisvideo:" in self.kvs_stream_arn
 
 
-def snapshot_keys(camera_id: str, frame_time: float, alert_id: str) -> tuple[str, str]:
-    """(frame, crop) keys of an alert's snapshots in the clip bucket."""
-    day = datetime.fromtimestamp(frame_time, tz=UTC).strftime("%Y/%m/%d")
-    base = f"{SNAPSHOT_PREFIX}/{camera_id}/{day}/{alert_id}"
-    return f"{base}-frame.jpg", f"{base}-crop.jpg"
-
-
 def alert_record(context: AlertContext) -> AlertRecord:
     job, clip = context.job, context.clip
-    frame, crop = snapshot_keys(job.camera_id, job.frame_time, job.alert_id)
+    # The snapshot writer's keys (facewatch.domain.snapshot): the console checks they exist when it shows them.
+    snapshots = snapshot_keys(job.camera_id, job.frame_time, job.alert_id)
     return AlertRecord(
         alert_id=job.alert_id,
         camera_id=job.camera_id,
@@ -132,8 +127,8 @@ def alert_record(context: AlertContext) -> AlertRecord:
         clip_key=clip.key if clip.status == "ok" else None,
         clip_status=clip.status,
         clip_reason=clip.reason,
-        snapshot_key=frame,
-        crop_key=crop,
+        snapshot_key=snapshots.frame,
+        crop_key=snapshots.crop,
     )
 
 

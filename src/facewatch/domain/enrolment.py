@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from facewatch.domain.policy import WATCHLIST_PREFIX
+
 # IndexFaces ExternalImageId: 1-255 of [a-zA-Z0-9_.\-:].
 EMPLOYEE_ID = re.compile(r"^[a-zA-Z0-9_.\-:]{1,255}$")
 # IndexFaces limits (Rekognition quotas; the botocore model's ImageBlob max is 5242880 bytes).
@@ -26,7 +28,8 @@ NO_FACE = "no face detected"
 
 
 def is_employee_id(value: str) -> bool:
-    return bool(EMPLOYEE_ID.match(value))
+    # `wl:...` names a watchlist face (facewatch watchlist add): the detector never counts it as an employee.
+    return bool(EMPLOYEE_ID.match(value)) and not value.startswith(WATCHLIST_PREFIX)
 
 
 def image_problem(data: bytes) -> str | None:

@@ -6,11 +6,15 @@ reason that names the offending field but never echoes its value (no face data o
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from facewatch.domain.cameras import camera_id_problem
+from facewatch.domain.snapshot import EdgeSnapshot, edge_snapshot_from_record
 
 # A Kinesis record's data blob is at most 1 MiB (Kinesis PutRecord limit); anything bigger is not ours.
 MAX_RECORD_BYTES = 1024 * 1024
@@ -34,12 +38,24 @@ _KVS_STREAM_ARN = re.compile(
 )
 
 
+class QuarantineReason(enum.StrEnum):
+    """The class of a quarantine reason (metric QuarantinedRecords_<class>, per camera)."""
+
+    MALFORMED = "malformed"  # not a face-search record
+    FUTURE_STAMPED = "future_stamped"  # frame time ahead of the record's arrival: the camera's clock
+    UNSAFE_CAMERA_ID = "unsafe_camera_id"  # a stream name that is not a safe camera id
+
+
 class MalformedRecordError(ValueError):
     """The record is not a face-search record; `reason` says why without quoting its content."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(
+        self, reason: str, kind: QuarantineReason = QuarantineReason.MALFORMED, camera_id: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
+        self.camera_id = camera_id  # when the record names a (safe) camera
 
 
 class _Strict(BaseModel):
@@ -106,9 +122,17 @@ class RecordInput(_Strict):
     KinesisVideo: KinesisVideoSource
 
 
+# What image mode (facewatch_sampler.records) adds to the record; a stream processor writes neither.
+IMAGE_MODE_SOURCE = "image-mode"
+
+
 class FaceSearchRecord(_Strict):
     InputInformation: RecordInput
     FaceSearchResponse: Annotated[list[FaceSearchResult], Field(max_length=MAX_FACES_PER_FRAME)]
+    FacewatchSource: Annotated[str, Field(max_length=64)] | None = None
+    # Checked by edge_snapshot_from_record, never by the parser: a bad reference costs the snapshot, not
+    # the alert.
+    FacewatchSnapshot: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +145,8 @@ class VideoSource:
     producer_timestamp: float
     server_timestamp: float
     frame_offset_seconds: float
+    # Image mode: the frame the sampler uploaded, or why there is none. None in stream mode.
+    edge_snapshot: EdgeSnapshot | None = None
 
     @property
     def frame_time(self) -> float:
@@ -140,7 +166,13 @@ def camera_id_from_stream_arn(stream_arn: str) -> str:
     match = _KVS_STREAM_ARN.fullmatch(stream_arn)
     if match is None:
         raise MalformedRecordError("InputInformation.KinesisVideo.StreamArn: not a Kinesis video stream ARN")
-    return match.group("name")
+    camera_id = match.group("name")
+    problem = camera_id_problem(camera_id)
+    if problem is not None:
+        raise MalformedRecordError(
+            f"InputInformation.KinesisVideo.StreamArn: the stream name {problem}", QuarantineReason.UNSAFE_CAMERA_ID
+        )
+    return camera_id
 
 
 def _describe(error: ValidationError) -> str:
@@ -163,13 +195,16 @@ def parse_face_frame(data: bytes) -> FaceFrame:
     except (RecursionError, ValueError) as error:  # nesting too deep for the parser
         raise MalformedRecordError(f"record could not be parsed: {type(error).__name__}") from None
     video = record.InputInformation.KinesisVideo
+    camera_id = camera_id_from_stream_arn(video.StreamArn)
+    image_mode = record.FacewatchSource == IMAGE_MODE_SOURCE or record.FacewatchSnapshot is not None
     source = VideoSource(
         stream_arn=video.StreamArn,
-        camera_id=camera_id_from_stream_arn(video.StreamArn),
+        camera_id=camera_id,
         fragment_number=video.FragmentNumber,
         producer_timestamp=video.ProducerTimestamp,
         server_timestamp=video.ServerTimestamp,
         frame_offset_seconds=video.FrameOffsetInSeconds,
+        edge_snapshot=edge_snapshot_from_record(record.FacewatchSnapshot, camera_id) if image_mode else None,
     )
     return FaceFrame(source=source, faces=tuple(record.FaceSearchResponse))
 
@@ -180,5 +215,7 @@ def check_frame_time(frame: FaceFrame, arrived_at: float) -> None:
     if ahead > MAX_FRAME_TIME_AHEAD_OF_ARRIVAL_SECONDS:
         raise MalformedRecordError(
             f"InputInformation.KinesisVideo: frame time is {ahead:.0f} s after the record reached Kinesis "
-            f"(more than {MAX_FRAME_TIME_AHEAD_OF_ARRIVAL_SECONDS:.0f} s: wrong producer clock?)"
+            f"(more than {MAX_FRAME_TIME_AHEAD_OF_ARRIVAL_SECONDS:.0f} s: wrong producer clock?)",
+            QuarantineReason.FUTURE_STAMPED,
+            frame.source.camera_id,
         )

@@ -1,0 +1,244 @@
+"""`facewatch policy|watchlist|snooze` against PolicyTable as template.yaml defines it (moto), with the
+employee collection as a stateful stand-in (tests/cli/fake_collection.py: moto has no IndexFaces)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from facewatch_local.stack import EmulatedStack
+from tests.cli.fake_collection import FakeCollection, Outcome, photo_bytes
+from tests.cli.support import AwsClients, Cli
+
+from facewatch.adapters.policy_store import PolicyStore
+from facewatch.domain.policy_rules import PolicySnapshot
+
+COLLECTION = "facewatch-employees"
+POLICY: dict[str, Any] = {
+    "schema": 1,
+    "site": "seoul-hq",
+    "timezone": "Asia/Seoul",
+    "cameras": {
+        "seoul-hq-lobby-01": {"zones": [{"name": "door", "polygon": [[0.4, 0], [1, 0], [1, 1], [0.4, 1]]}]},
+        "seoul-hq-parking-b1": {},
+    },
+    "rules": [
+        {"type": "unknown_face", "id": "strangers", "confirm_sightings": 2, "confirm_seconds": 10},
+        {"type": "watchlist", "id": "banned", "list": "banned", "severity": "critical"},
+        {"type": "watchlist", "id": "contractors", "list": "contractors", "action": "ignore"},
+    ],
+    "caps": {"max_alerts": 20, "per_minutes": 10},
+    "max_snooze_minutes": 120,
+}
+
+
+@pytest.fixture
+def table(stack: EmulatedStack, aws_clients: AwsClients) -> str:
+    return stack.policy_table_name
+
+
+@pytest.fixture
+def collection(aws_clients: AwsClients) -> FakeCollection:
+    fake = FakeCollection(COLLECTION, {"blurry.jpg": Outcome(indexed=False, unindexed=(("LOW_SHARPNESS",),))})
+    aws_clients.put("rekognition", fake.attach(aws_clients.new_client("rekognition")))
+    return fake
+
+
+def write(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(document))
+    return path
+
+
+def photo(tmp_path: Path, name: str) -> str:
+    path = tmp_path / name
+    path.write_bytes(photo_bytes(name))
+    return str(path)
+
+
+def stored(aws: boto3.session.Session, table: str) -> PolicySnapshot:
+    items = PolicyStore(table, aws.client("dynamodb")).load_current()
+    return PolicySnapshot(policies=items.policies, entries=items.entries, snoozes=items.snoozes)
+
+
+def audit(aws: boto3.session.Session, table: str) -> list[dict[str, Any]]:
+    return list(reversed(PolicyStore(table, aws.client("dynamodb")).audit_trail()))
+
+
+# --- policy ---
+
+
+def test_validate_reads_the_file_only_and_summarises_it(cli: Cli, tmp_path: Path) -> None:
+    run = cli("policy", "validate", str(write(tmp_path / "seoul.json", POLICY)))
+
+    assert run.code == 0, run.err
+    assert "site seoul-hq (Asia/Seoul): 2 camera(s), 3 rule(s)" in run.out
+    assert "  banned: watchlist [on] critical, armed always, every camera" in run.out
+
+
+def test_validate_names_every_problem_of_a_bad_file(cli: Cli, tmp_path: Path) -> None:
+    bad = {**POLICY, "timezone": "Asia/Seol", "rules": [{"type": "after_hours", "id": "night"}]}
+
+    run = cli("policy", "validate", str(write(tmp_path / "bad.json", bad)))
+
+    assert run.code == 1
+    assert "is not a valid policy" in run.err
+    assert "timezone: Value error, unknown IANA time zone 'Asia/Seol'" in run.err
+    assert "rules.0.after_hours: Value error, an after_hours rule needs a schedule" in run.err
+
+
+def test_apply_stores_versions_and_makes_the_latest_current(cli: Cli, aws, table: str, tmp_path: Path) -> None:
+    first = cli("policy", "apply", str(write(tmp_path / "p.json", POLICY)), "--policy-table", table,
+                "--by", "ops@example.com", "--note", "first policy")  # fmt: skip
+    changed = {**POLICY, "caps": {"max_alerts": 5, "per_minutes": 10}}
+    second = cli("policy", "apply", str(write(tmp_path / "p.json", changed)), "--policy-table", table)
+
+    assert (first.code, second.code) == (0, 0), first.err + second.err
+    assert first.out.startswith("Applied version 1 of seoul-hq's policy.")
+    assert second.out.startswith("Applied version 2 of seoul-hq's policy.")
+    policy = stored(aws, table).policies["seoul-hq"]
+    assert policy.caps is not None
+    assert policy.caps.max_alerts == 5
+    versions = cli("policy", "versions", "seoul-hq", "--policy-table", table)
+    lines = versions.out.splitlines()
+    assert lines[0].split() == ["VERSION", "APPLIED", "BY", "NOTE"]
+    assert lines[1].split()[0] == "1"
+    assert lines[1].split()[4] == "ops@example.com"
+    assert lines[1].endswith("first policy")
+    assert lines[2].split()[0] == "2"
+    assert "arn:aws:sts::" in lines[2], "the caller's identity when --by is not given"
+    old = cli("policy", "versions", "seoul-hq", "--show", "1", "--policy-table", table)
+    assert json.loads(old.out)["caps"] == {"max_alerts": 20, "per_minutes": 10}
+    shown = cli("policy", "show", "seoul-hq", "--policy-table", table)
+    assert json.loads(shown.out)["version"] == 2
+    assert [a["action"] for a in audit(aws, table)] == ["policy.apply", "policy.apply"]
+
+
+def test_show_of_a_site_without_a_policy_says_so(cli: Cli, table: str) -> None:
+    run = cli("policy", "show", "busan", "--policy-table", table)
+
+    assert run.code == 1
+    assert "no policy for site busan" in run.err
+
+
+# --- watchlist ---
+
+
+def test_watchlist_add_indexes_the_photos_under_the_watchlist_namespace_and_records_reason_and_expiry(
+    cli: Cli, aws, table: str, collection: FakeCollection, tmp_path: Path
+) -> None:
+    run = cli("watchlist", "add", "banned", "case-118", photo(tmp_path, "front.jpg"), photo(tmp_path, "blurry.jpg"),
+              "--reason", "trespass notice 2025-11-03", "--days", "90", "--policy-table", table,
+              "--collection-id", COLLECTION, "--by", "guard-lead")  # fmt: skip
+
+    assert run.code == 3, "one photo was rejected"
+    assert "blurry.jpg: rejected: LOW_SHARPNESS" in run.out
+    assert "Added case-118 to banned (1 face(s))" in run.out
+    assert [face["ExternalImageId"] for face in collection.faces] == ["wl:banned:case-118"]
+    entry = stored(aws, table).entries[("banned", "case-118")]
+    assert entry.reason == "trespass notice 2025-11-03"
+    assert entry.face_ids == (collection.faces[0]["FaceId"],)
+    assert 89.9 * 86_400 < entry.expires_at - entry.added_at <= 90 * 86_400
+    [added] = audit(aws, table)
+    assert (added["action"], added["by"], added["list"], added["reason"]) == (
+        "watchlist.add",
+        "guard-lead",
+        "banned",
+        "trespass notice 2025-11-03",
+    )
+
+
+@pytest.mark.parametrize("missing", ["--reason", "--days"])
+def test_watchlist_add_without_a_reason_or_an_expiry_is_a_usage_error(
+    cli: Cli, table: str, collection: FakeCollection, tmp_path: Path, missing: str
+) -> None:
+    given = {"--reason": ["--reason", "trespass"], "--days": ["--days", "90"]}
+    arguments = [part for option, parts in given.items() if option != missing for part in parts]
+
+    with pytest.raises(SystemExit) as exit_:
+        cli("watchlist", "add", "banned", "case-9", photo(tmp_path, "a.jpg"), *arguments, "--policy-table", table)
+
+    assert exit_.value.code == 2
+    assert collection.faces == [], "nothing indexed"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--reason", "trespass", "--days", "400"], "--days must be 1-366"),
+        (["--reason", "no", "--days", "9"], "at least 3 characters"),
+        (["--reason", "trespass", "--expires", "2001-01-01"], "is in the past"),
+    ],
+)
+def test_watchlist_add_refuses_an_unbounded_expiry_or_an_empty_reason(
+    cli: Cli, table: str, collection: FakeCollection, tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    run = cli("watchlist", "add", "banned", "case-9", photo(tmp_path, "a.jpg"), *arguments,
+              "--policy-table", table, "--collection-id", COLLECTION, "--by", "x")  # fmt: skip
+
+    assert run.code == 1
+    assert message in run.err
+    assert collection.faces == [], "nothing indexed"
+
+
+def test_faces_enroll_refuses_an_employee_id_in_the_watchlist_namespace(
+    cli: Cli, collection: FakeCollection, tmp_path: Path
+) -> None:
+    run = cli("faces", "enroll", photo(tmp_path, "x.jpg"), "--employee-id", "wl:banned:x",
+              "--collection-id", COLLECTION)  # fmt: skip
+
+    assert run.code == 1
+    assert collection.faces == []
+
+
+def test_watchlist_list_and_remove(cli: Cli, aws, table: str, collection: FakeCollection, tmp_path: Path) -> None:
+    common = ["--policy-table", table, "--collection-id", COLLECTION, "--by", "guard-lead"]
+    cli("watchlist", "add", "contractors", "acme-plumber", photo(tmp_path, "p.jpg"), "--reason", "fixes the pipes",
+        "--days", "14", *common)  # fmt: skip
+    cli("faces", "enroll", photo(tmp_path, "e.jpg"), "--employee-id", "E10442", "--collection-id", COLLECTION)
+
+    listed = cli("watchlist", "list", "--policy-table", table)
+    employees = cli("faces", "list", "--collection-id", COLLECTION)
+    removed = cli("watchlist", "remove", "contractors", "acme-plumber", "--reason", "job done", *common)
+
+    assert "contractors  acme-plumber  active" in listed.out
+    assert "fixes the pipes" in listed.out
+    assert "E10442" in employees.out
+    assert "wl:" not in employees.out, "watchlist faces are not employees"
+    assert removed.code == 0, removed.err
+    assert "entry deleted, 1 face(s) deleted" in removed.out
+    assert [face["ExternalImageId"] for face in collection.faces] == ["E10442"]
+    assert stored(aws, table).entries == {}
+    assert [a["action"] for a in audit(aws, table)] == ["watchlist.add", "watchlist.remove"]
+
+
+# --- snooze ---
+
+
+def test_snooze_is_bounded_by_the_policy_audited_and_ends(cli: Cli, aws, table: str, tmp_path: Path) -> None:
+    cli("policy", "apply", str(write(tmp_path / "p.json", POLICY)), "--policy-table", table, "--by", "ops")
+    common = ["--policy-table", table, "--by", "guard-1"]
+
+    too_long = cli("snooze", "add", "camera", "seoul-hq-lobby-01", "--minutes", "180", "--reason", "cleaning", *common)
+    added = cli("snooze", "add", "camera", "seoul-hq-lobby-01", "--minutes", "30", "--reason", "cleaning", *common)
+    listed = cli("snooze", "list", "--json", "--policy-table", table)
+
+    assert too_long.code == 1
+    assert "at most 120 minutes" in too_long.err
+    assert added.code == 0, added.err
+    [snooze] = json.loads(listed.out)
+    assert (snooze["scope"], snooze["target"], snooze["reason"], snooze["by"]) == (
+        "camera",
+        "seoul-hq-lobby-01",
+        "cleaning",
+        "guard-1",
+    )
+    assert 29.9 * 60 < snooze["until"] - snooze["starts_at"] <= 30 * 60
+    ended = cli("snooze", "end", snooze["snooze_id"], *common)
+    assert ended.code == 0
+    assert stored(aws, table).snoozes == ()
+    assert [a["action"] for a in audit(aws, table)] == ["policy.apply", "snooze.add", "snooze.end"]
+    again = cli("snooze", "end", snooze["snooze_id"], *common)
+    assert again.code == 1
