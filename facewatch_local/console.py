@@ -48,6 +48,7 @@ from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.sign_in import CognitoSignIn
 from facewatch.config import AlertSettings, ConsoleActionsSettings, ConsolePagesSettings
 from facewatch.domain.alert_job import AlertJob, FaceBox, TriggeringFace
+from facewatch.domain.dedup import alert_id_for
 from facewatch.domain.snapshot import snapshot_keys
 from facewatch.domain.snapshot_render import render_snapshot
 from facewatch.handlers.console import ConsoleApp, build_console_service
@@ -206,29 +207,28 @@ def put_snapshots(s3: Any, bucket: str, job: AlertJob) -> None:
 
 
 def demo_jobs(stream_arns: Mapping[str, str], now: float) -> list[AlertJob]:
-    """One unknown face per demo camera, minutes apart, the newest a minute ago."""
+    """One unknown face per demo camera, minutes apart, the newest a minute ago; ids as the detector makes them."""
     jobs = []
     for minutes_ago, (confidence, camera) in zip(
         (41, 17, 1), zip((99.2, 97.8, 99.9), DEMO_CAMERAS, strict=True), strict=True
     ):
-        frame_time = now - minutes_ago * 60
-        jobs.append(
-            AlertJob(
-                alert_id=hashlib.sha256(f"{camera.camera_id}{frame_time}".encode()).hexdigest()[:32],
-                camera_id=camera.camera_id,
-                kvs_stream_arn=stream_arns[camera.camera_id],
-                fragment_number="91343852333181432392682062622220590765191907586",
-                producer_timestamp=frame_time - 1.5,
-                frame_offset_seconds=1.5,
-                server_timestamp=frame_time - 1.2,
-                frame_time=frame_time,
-                face=TriggeringFace(index=0, bounding_box=FACE_BOX, confidence=confidence),
-                faces_in_frame=1,
-                unmatched_faces_in_frame=1,
-                kinesis_sequence_number="49590338271490256608559692538361571095921575989136588898",
-                detected_at=frame_time + 2.1,
-            )
+        producer_timestamp = round(now - minutes_ago * 60 - 1.5, 3)
+        job = AlertJob(
+            alert_id="0" * 32,
+            camera_id=camera.camera_id,
+            kvs_stream_arn=stream_arns[camera.camera_id],
+            fragment_number="91343852333181432392682062622220590765191907586",
+            producer_timestamp=producer_timestamp,
+            server_timestamp=producer_timestamp + 0.3,
+            frame_offset_seconds=1.5,
+            frame_time=producer_timestamp + 1.5,
+            face=TriggeringFace(index=0, bounding_box=FACE_BOX, confidence=confidence),
+            faces_in_frame=1,
+            unmatched_faces_in_frame=1,
+            kinesis_sequence_number="49590338271490256608559692538361571095921575989136588898",
+            detected_at=producer_timestamp + 3.6,
         )
+        jobs.append(job.model_copy(update={"alert_id": alert_id_for(job.source, job.face.index)}))
     return jobs
 
 
