@@ -248,19 +248,16 @@ def alert_page(
     ok: bool = True,
     reasons: Iterable[str] = (),
 ) -> str:
-    box = record.bounding_box
     crop = (
         f'<figure><img id="crop" src="{e(crop_url)}" alt="The face that raised the alert"><figcaption>Face</figcaption>'
         "</figure>"
         if crop_url
         else '<p class="sub">No face crop stored.</p>'
     )
+    # The snapshot writer draws the face's box on the frame (facewatch.domain.snapshot_render).
     frame = (
-        '<figure class="frame"><div class="framebox">'
-        f'<img id="frame" src="{e(frame_url)}" alt="The camera frame, the face boxed">'
-        '<svg viewBox="0 0 1 1" preserveAspectRatio="none" aria-hidden="true">'
-        f'<rect x="{box.left:.4f}" y="{box.top:.4f}" width="{box.width:.4f}" height="{box.height:.4f}"/>'
-        "</svg></div><figcaption>Frame</figcaption></figure>"
+        f'<figure class="frame"><img id="frame" src="{e(frame_url)}" alt="The camera frame, the face boxed">'
+        "<figcaption>Frame</figcaption></figure>"
         if frame_url
         else '<p class="sub">No frame stored.</p>'
     )
@@ -356,8 +353,6 @@ th, td { text-align: left; padding: .55rem .6rem; border-bottom: 1px solid var(-
 .status-resolved { background: var(--res); }
 .media { display: grid; grid-template-columns: minmax(8rem, 1fr) 3fr; gap: 1rem; align-items: start; }
 figure { margin: 0; } figure img { width: 100%; height: auto; display: block; border-radius: 6px; }
-.framebox { position: relative; } .framebox svg { position: absolute; inset: 0; width: 100%; height: 100%; }
-.framebox rect { fill: none; stroke: #ff3b30; stroke-width: .006; }
 video { width: 100%; max-height: 60vh; background: #000; border-radius: 6px; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; } dt { font-weight: 600; }
 dd { margin: 0; }
