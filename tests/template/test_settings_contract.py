@@ -206,7 +206,6 @@ RESOURCE_NUMBER_PROPERTIES: dict[str, tuple[frozenset[str], str]] = {
     "AlertMaxReceiveCount": (frozenset({"maxReceiveCount"}), "Integer"),
     "ClipRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
     "QuarantineRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
-    "AuditRetentionDays": (frozenset({"Days", "ExpirationInDays"}), "Integer"),
     "ConsoleSessionMinutes": (frozenset({"AccessTokenValidity", "IdTokenValidity"}), "Integer"),
 }
 
