@@ -8,11 +8,10 @@ import socket
 
 from facewatch.adapters.audit_log import AuditLog, AuditWriteError
 from facewatch.domain.audit import AuditEntry
-
 from facewatch_cli import clients, retention, stack_outputs
 from facewatch_cli.main import CommandError
 
-AUDIT_LOG = stack_outputs.StackResource("--audit-bucket", "AuditBucketName", "the audit log bucket (AuditBucket)")
+AUDIT_LOG = retention.AUDIT_BUCKET
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

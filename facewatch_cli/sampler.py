@@ -41,6 +41,8 @@ RTSP_URL_SECRET_ENV = "FACEWATCH_RTSP_URL_SECRET"  # noqa: S105 (a variable name
 STATUS_FILE_NAME = "status.json"
 FACE_SEARCH_STREAM_OUTPUT = "FaceSearchStreamArn"
 EMPLOYEE_COLLECTION_OUTPUT = "EmployeeCollectionId"
+# The namespace the stack's camera-offline alarms read CameraOnline from.
+METRICS_NAMESPACE_OUTPUT = "SamplerMetricsNamespace"
 # A stack parameter the sampler honours when the template has it (an optional part of the contract).
 ACCOUNT_TPS_PARAMETER = "RekognitionAccountTps"
 DEFAULTS = SamplerSettings(camera_id="x", source="x", stream_name="x", collection_id="x")
@@ -184,7 +186,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="longest side of the JPEGs sent to Rekognition",
     )
     _option(run, "--status-file", type=Path, help="JSON status rewritten every minute (default: $RUNTIME_DIRECTORY)")
-    _option(run, "--metrics-namespace", default="", help="CloudWatch namespace for per-camera metrics (empty = off)")
+    _option(
+        run,
+        "--metrics-namespace",
+        default="",
+        help="CloudWatch namespace for per-camera metrics, CameraOnline included (default: --stack's "
+        "SamplerMetricsNamespace output, which its camera-offline alarms read; else off)",
+    )
     _option(run, "--max-frames", type=int, help="stop after sampling this many frames (trials)")
     _option(run, "--duration", type=float, metavar="SECONDS", help="stop after this long (trials)")
     run.set_defaults(run=run_sampler)
@@ -199,6 +207,7 @@ class StackSettings:
     face_match_threshold: float | None = None
     account_tps: float | None = None
     fleet_cameras: int | None = None
+    metrics_namespace: str | None = None
 
 
 @aws_errors
@@ -215,9 +224,10 @@ def stack_settings(session: boto3.session.Session, stack_name: str) -> StackSett
     return StackSettings(
         stream_name=stream_arn.rsplit("/", 1)[-1] if stream_arn else None,
         collection_id=outputs.get(EMPLOYEE_COLLECTION_OUTPUT),
-        face_match_threshold=_number(parameters.get("FaceMatchThreshold")),
+        face_match_threshold=_number(outputs.get("FaceMatchThreshold") or parameters.get("FaceMatchThreshold")),
         account_tps=_number(parameters.get(ACCOUNT_TPS_PARAMETER)),
         fleet_cameras=len(cameras) or None,
+        metrics_namespace=outputs.get(METRICS_NAMESPACE_OUTPUT) or None,
     )
 
 
@@ -342,7 +352,9 @@ def run_sampler(args: argparse.Namespace) -> int:
     stack = stack_settings(session, args.stack) if args.stack else StackSettings()
     settings = settings_from(args, resolve_source(args, session), stack)
     check_stream(session, settings.stream_name)
-    reporting = Reporting(status_file=status_file(args), metrics_namespace=args.metrics_namespace or None)
+    reporting = Reporting(
+        status_file=status_file(args), metrics_namespace=args.metrics_namespace or stack.metrics_namespace
+    )
     try:
         zones = camera_zones(Path(args.policy_file), settings.camera_id) if args.policy_file else ()
     except ZonePolicyError as error:

@@ -55,7 +55,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def expiry(args: argparse.Namespace, now: float) -> float:
     if args.days is not None:
-        if not 1 <= args.days <= MAX_ENTRY_DAYS:
+        days: int = args.days
+        if not 1 <= days <= MAX_ENTRY_DAYS:
             raise CommandError(f"--days must be 1-{MAX_ENTRY_DAYS}: a watchlist entry is renewed, not kept forever")
         return now + int(args.days) * DAY_SECONDS
     end = datetime.combine(args.expires + timedelta(days=1), time(0), tzinfo=UTC).timestamp()

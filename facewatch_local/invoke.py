@@ -12,7 +12,7 @@ from template.yaml, the demo cameras' video streams and camera-registry entries)
 
 Prints the handler's return value and what landed (queue messages, S3 objects, SNS publishes, DedupTable
 items); the function's logs go to stderr, as `sam local invoke` sends them. Exit status 1 when the
-handler raised.
+handler raised; 2, with one line saying what to do, when the function or event is missing or wrong.
 """
 
 from __future__ import annotations
@@ -35,6 +35,13 @@ from facewatch_local.scenario import DEMO_CAMERAS
 from facewatch_local.stack import EmulatedStack, deploy_emulated_stack
 
 ENV_FILE: Final = Path(__file__).resolve().parent.parent / "events" / "env.json"
+# The event source each function is invoked by, and an example event for it.
+EVENT_SOURCES: Final = {"DetectorFunction": "aws:kinesis", "AlertFunction": "aws:sqs"}
+EXAMPLE_EVENTS: Final = {
+    "DetectorFunction": "events/detector-unknown-face.json",
+    "AlertFunction": "events/alerter-unknown-face.json",
+}
+USAGE: Final = "make invoke FUNCTION=DetectorFunction EVENT=events/detector-unknown-face.json"
 # Bound on the S3 objects and DynamoDB items read back: one event lands a handful.
 MAX_ITEMS_SHOWN: Final = 100
 
@@ -55,6 +62,34 @@ class InvokeResult:
     from_env_file: tuple[str, ...]
     kept_from_stack: tuple[str, ...]
     landed: Landed
+
+
+class UsageError(Exception):
+    """What to do instead: printed as one line, without a traceback."""
+
+
+def read_event(function: str, event_path: Path | None) -> dict[str, Any]:
+    """The event for `function`, or a UsageError saying what to pass instead."""
+    if function not in EVENT_SOURCES:
+        named = f"unknown function {function!r}" if function else "no FUNCTION given"
+        raise UsageError(f"{named}: one of {', '.join(EVENT_SOURCES)}, e.g. {USAGE}")
+    example = EXAMPLE_EVENTS[function]
+    if event_path is None or not str(event_path):
+        raise UsageError(f"no EVENT given: e.g. make invoke FUNCTION={function} EVENT={example}")
+    if not event_path.is_file():
+        raise UsageError(f"no event file {event_path}: e.g. make invoke FUNCTION={function} EVENT={example}")
+    try:
+        event = json.loads(event_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"{event_path} is not JSON ({error}): e.g. EVENT={example}") from None
+    records = event.get("Records") if isinstance(event, dict) else None
+    first = records[0] if isinstance(records, list) and records and isinstance(records[0], dict) else {}
+    source = first.get("eventSource") or first.get("EventSource")
+    if source != EVENT_SOURCES[function]:
+        owner = next((name for name, expected in EVENT_SOURCES.items() if expected == source), None)
+        hint = f"it is an event for {owner}" if owner else f"{function} takes {EVENT_SOURCES[function]} records"
+        raise UsageError(f"{event_path} is not an event for {function}: {hint}; e.g. EVENT={example}")
+    return dict(event)
 
 
 def _names_resource(value: Any, resources: Mapping[str, Any]) -> bool:
@@ -130,15 +165,15 @@ def _landed(session: boto3.session.Session, stack: EmulatedStack, account_id: st
 
 def run_invoke(
     function: str,
-    event_path: Path,
+    event_path: Path | None,
     *,
     env_file: Path | None = ENV_FILE,
     stream: TextIO | None = None,
     log_stream: TextIO | None = None,
 ) -> InvokeResult:
     out = stream or sys.stdout
-    event = json.loads(event_path.read_text(encoding="utf-8"))
-    records = event.get("Records") if isinstance(event, dict) else None
+    event = read_event(function, event_path)
+    records = event.get("Records")
     region = (records[0].get("awsRegion") if records else None) or DEMO_REGION
     template = load_template(TEMPLATE_PATH)
     with emulated_aws(region) as endpoint_url:
@@ -147,8 +182,6 @@ def run_invoke(
         stack = deploy_emulated_stack(session, name_prefix=STACK_NAME)
         create_cameras(session, stack, DEMO_CAMERAS)
         stack_environments = {"DetectorFunction": stack.detector_env(), "AlertFunction": stack.alert_env()}
-        if function not in stack_environments:
-            raise SystemExit(f"unknown function {function!r}: one of {', '.join(stack_environments)}")
         environment, taken, kept = invoke_environment(template, function, stack_environments[function], env_file)
         print(f"facewatch invoke: {function} with {event_path} (AWS emulated by moto at {endpoint_url})", file=out)
         if env_file is not None and env_file.exists():
@@ -187,41 +220,42 @@ def _print_result(out: TextIO, invocation: Invocation, landed: Landed) -> None:
         for reason in _failure_reasons(invocation.output):
             print(f"  {reason}", file=out)
     print("landed:", file=out)
-    nothing = True
+    for line in _landed_lines(landed) or ["nothing"]:
+        print(f"  {line}", file=out)
+
+
+def _landed_lines(landed: Landed) -> list[str]:
+    """What the invocation left in the emulated stack, a line each (details indented); empty when nothing."""
+    lines: list[str] = []
     for logical_id, bodies in landed.queue_messages.items():
         delayed = landed.delayed_messages.get(logical_id, 0)
         if bodies or delayed:
-            nothing = False
-            print(f"  {logical_id}: {len(bodies)} message(s), {delayed} more still delayed", file=out)
-            for body in bodies:
-                print(f"    {body}", file=out)
+            lines.append(f"{logical_id}: {len(bodies)} message(s), {delayed} more still delayed")
+            lines += [f"  {body}" for body in bodies]
     for logical_id, found in landed.objects.items():
         if found:
-            nothing = False
-            print(f"  {logical_id}: {len(found)} object(s)", file=out)
-            for key, description in found.items():
-                print(f"    {key} ({description})", file=out)
+            lines.append(f"{logical_id}: {len(found)} object(s)")
+            lines += [f"  {key} ({description})" for key, description in found.items()]
     if landed.published:
-        nothing = False
-        print(f"  AlertTopic: {len(landed.published)} message(s) published", file=out)
-        for published in landed.published:
-            print(f"    {published.subject}", file=out)
+        lines.append(f"AlertTopic: {len(landed.published)} message(s) published")
+        lines += [f"  {published.subject}" for published in landed.published]
     if landed.dedup_items:
-        nothing = False
-        print(f"  DedupTable: {len(landed.dedup_items)} item(s)", file=out)
-        for item in landed.dedup_items:
-            print(f"    {json.dumps(item, sort_keys=True)}", file=out)
-    if nothing:
-        print("  nothing", file=out)
+        lines.append(f"DedupTable: {len(landed.dedup_items)} item(s)")
+        lines += [f"  {json.dumps(item, sort_keys=True)}" for item in landed.dedup_items]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Invoke one function with one event on an embedded AWS emulation.")
-    parser.add_argument("--function", required=True, help="logical id: DetectorFunction or AlertFunction")
-    parser.add_argument("--event", required=True, type=Path, help="the event JSON file")
+    parser.add_argument("--function", default="", help="logical id: DetectorFunction or AlertFunction")
+    parser.add_argument("--event", default="", help="the event JSON file")
     parser.add_argument("--env-vars", type=Path, default=ENV_FILE, help="SAM env.json (default events/env.json)")
     args = parser.parse_args(argv)
-    result = run_invoke(args.function, args.event, env_file=args.env_vars)
+    try:
+        result = run_invoke(args.function, Path(args.event) if args.event else None, env_file=args.env_vars)
+    except UsageError as error:
+        print(f"facewatch invoke: {error}", file=sys.stderr)
+        return 2
     return 1 if result.invocation.error else 0
 
 

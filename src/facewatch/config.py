@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from facewatch.domain.sightings import FaceGates
 
@@ -43,8 +44,28 @@ class SettingsError(ValueError):
         return cls(f"invalid environment for {settings.__name__}: {'; '.join(problems)}")
 
 
+def _nearest_whole_number(value: object) -> object:
+    """CloudFormation's Number parameters have no integer constraint (AllowedPattern is for String), so
+    a deployer can give 7.5 where a whole number is meant: it becomes the nearest one, halves up. With
+    whole-number bounds in the template the result stays within them, so every value the template
+    allows is a valid setting (tests/template/test_settings_contract.py walks them)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return value  # not a number: pydantic's error names the variable
+    if not number.is_finite():
+        return value
+    return int(number.to_integral_value(rounding=ROUND_HALF_UP))
+
+
+# An integer setting fed by a template Number parameter.
+WholeNumber = Annotated[int, BeforeValidator(_nearest_whole_number)]
+
+
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:
@@ -62,7 +83,7 @@ class DetectorSettings(_Settings):
     quarantine_bucket_name: str = Field(alias="QUARANTINE_BUCKET_NAME")
     min_face_confidence: Annotated[float, Field(ge=0, le=100)] = Field(90.0, alias="MIN_FACE_CONFIDENCE")
     dedup_window_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(60.0, alias="DEDUP_WINDOW_SECONDS")
-    alert_delay_seconds: Annotated[int, Field(ge=0, le=900)] = Field(15, alias="ALERT_DELAY_SECONDS")
+    alert_delay_seconds: Annotated[WholeNumber, Field(ge=0, le=900)] = Field(15, alias="ALERT_DELAY_SECONDS")
     clip_post_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(10.0, alias="CLIP_POST_ROLL_SECONDS")
     min_face_height_ratio: Annotated[float, Field(ge=0, le=1)] = Field(0.0, alias="MIN_FACE_HEIGHT_RATIO")
     min_face_sharpness: Annotated[float, Field(ge=0, le=100)] = Field(0.0, alias="MIN_FACE_SHARPNESS")
@@ -94,14 +115,61 @@ class AlertSettings(_Settings):
     opensearch_index: str = Field("face-alerts", alias="OPENSEARCH_INDEX", pattern=r"^[a-z0-9][a-z0-9_-]{0,200}$")
     clip_pre_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(5.0, alias="CLIP_PRE_ROLL_SECONDS")
     clip_post_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(10.0, alias="CLIP_POST_ROLL_SECONDS")
-    clip_max_attempts: Annotated[int, Field(ge=1, le=50)] = Field(5, alias="CLIP_MAX_ATTEMPTS")
+    clip_max_attempts: Annotated[WholeNumber, Field(ge=1, le=50)] = Field(5, alias="CLIP_MAX_ATTEMPTS")
+    # AlertQueue's maxReceiveCount: on a job's last receive the alerter dead-letters it itself, with the reason.
+    alert_max_receive_count: Annotated[WholeNumber, Field(ge=2, le=1000)] = Field(10, alias="ALERT_MAX_RECEIVE_COUNT")
     # A SigV4 presigned URL lives at most 7 days.
-    clip_url_expiry_seconds: Annotated[int, Field(ge=60, le=604_800)] = Field(3600, alias="CLIP_URL_EXPIRY_SECONDS")
-    search_index_retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(30, alias="SEARCH_INDEX_RETENTION_DAYS")
+    clip_url_expiry_seconds: Annotated[WholeNumber, Field(ge=60, le=604_800)] = Field(
+        3600, alias="CLIP_URL_EXPIRY_SECONDS"
+    )
+    search_index_retention_days: Annotated[WholeNumber, Field(ge=1, le=3650)] = Field(
+        30, alias="SEARCH_INDEX_RETENTION_DAYS"
+    )
     aws_region: str = Field("us-east-1", alias="AWS_REGION")
     # The standard SDK endpoint override (VPC endpoint, emulator). When set, the KVS archived-media
     # data plane is reached through it too, because endpoints an emulator hands out are not routable.
     kvs_data_endpoint_override: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+    # The console (issue 16): the alert's record for it, kept as long as the clip; the email links to it.
+    alert_record_table_name: str = Field("", alias="ALERT_RECORD_TABLE_NAME")
+    alert_record_retention_days: Annotated[WholeNumber, Field(ge=1, le=3650)] = Field(
+        30, alias="ALERT_RECORD_RETENTION_DAYS"
+    )
+    console_url: str = Field("", alias="CONSOLE_URL", pattern=r"^$|^https?://[^\s?#]+$")
+
+    @field_validator("opensearch_endpoint")
+    @classmethod
+    def _endpoint_is_host_or_url(cls, value: str) -> str:
+        if value and not opensearch_base_url(value):
+            raise ValueError("OPENSEARCH_ENDPOINT must be a host name or an http(s) URL")
+        return value
+
+    @property
+    def opensearch_url(self) -> str | None:
+        return opensearch_base_url(self.opensearch_endpoint) if self.opensearch_endpoint else None
+
+
+class ConsolePagesSettings(_Settings):
+    """ConsolePagesFunction: sign-in, the alert list and page, media links and replay sessions."""
+
+    alert_record_table_name: str = Field(alias="ALERT_RECORD_TABLE_NAME")
+    clip_bucket_name: str = Field(alias="CLIP_BUCKET_NAME")
+    audit_bucket_name: str = Field(alias="AUDIT_BUCKET_NAME")
+    user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID")
+    # Clip and snapshot links are minted per page view; the HLS session per click (at least 300 s).
+    media_link_expiry_seconds: Annotated[WholeNumber, Field(ge=60, le=3600)] = Field(
+        300, alias="CONSOLE_MEDIA_LINK_EXPIRY_SECONDS"
+    )
+    aws_region: str = Field("us-east-1", alias="AWS_REGION")
+    kvs_data_endpoint_override: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+
+
+class ConsoleActionsSettings(ConsolePagesSettings):
+    """ConsoleActionsFunction: triage, which also enrols faces and labels the search document."""
+
+    employee_collection_id: str = Field("", alias="EMPLOYEE_COLLECTION_ID")
+    opensearch_endpoint: str = Field("", alias="OPENSEARCH_ENDPOINT")
+    opensearch_index: str = Field("face-alerts", alias="OPENSEARCH_INDEX", pattern=r"^[a-z0-9][a-z0-9_-]{0,200}$")
+    enrol_quality_filter: Literal["NONE", "AUTO", "LOW", "MEDIUM", "HIGH"] = Field("AUTO", alias="ENROL_QUALITY_FILTER")
 
     @field_validator("opensearch_endpoint")
     @classmethod
@@ -167,3 +235,13 @@ def alert_settings() -> AlertSettings:
 @cache
 def delivery_settings() -> DeliverySettings:
     return DeliverySettings.from_environ(os.environ)
+
+
+@cache
+def console_pages_settings() -> ConsolePagesSettings:
+    return ConsolePagesSettings.from_environ(os.environ)
+
+
+@cache
+def console_actions_settings() -> ConsoleActionsSettings:
+    return ConsoleActionsSettings.from_environ(os.environ)

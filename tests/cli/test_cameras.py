@@ -6,7 +6,7 @@ import json
 
 import boto3
 import pytest
-from tests.cli.support import AwsClients, Cli
+from tests.cli.support import AwsClients, Cli, provide_camera
 
 LOBBY = [
     "seoul-hq-lobby-01",
@@ -17,6 +17,15 @@ LOBBY = [
     "--timezone", "Asia/Seoul",
     "--rtsp-url-secret", "facewatch/SEOUL-HQ/seoul-hq-lobby-01/rtsp-url",
 ]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _streams_and_secrets(aws: boto3.session.Session) -> None:
+    """The video streams and the secret of the cameras these tests register (what `cameras add` checks)."""
+    provide_camera(aws, "seoul-hq-lobby-01", "facewatch/SEOUL-HQ/seoul-hq-lobby-01/rtsp-url")
+    provide_camera(aws, "lobby", "ssm:/facewatch/lobby/rtsp-url")
+    for camera_id in ("dock-02", "busan-dock-02"):
+        provide_camera(aws, camera_id)
 
 
 def item(aws: boto3.session.Session, table: str, camera_id: str) -> dict[str, str] | None:
@@ -66,6 +75,17 @@ def test_add_refuses_a_camera_id_that_is_not_a_stream_name(cli: Cli, camera_tabl
 
     assert run.code == 1
     assert "is not a Kinesis video stream name" in run.err
+
+
+@pytest.mark.parametrize("camera_id", [".", "..", "c" * 256])
+def test_add_refuses_a_camera_id_that_is_not_a_safe_path_segment(
+    cli: Cli, aws, camera_table: str, camera_id: str
+) -> None:
+    run = cli("cameras", "add", camera_id, "--site", "S", "--timezone", "UTC", "--table", camera_table)
+
+    assert run.code == 1
+    assert "it would not be a safe path segment" in run.err
+    assert item(aws, camera_table, camera_id) is None
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,10 @@ POLICY: dict[str, Any] = {
 }
 
 
+# Enrolment records each person's legal basis in the stack's PrivacyTable (docs/privacy.md).
+LEGAL_BASIS = ("--legal-basis", "contract", "--privacy-table", "facewatch-privacy")
+
+
 @pytest.fixture
 def audit_bucket(aws: boto3.session.Session, aws_clients: AwsClients) -> str:
     return deploy_audit_bucket(aws).bucket_name
@@ -208,9 +212,10 @@ def test_faces_enroll_refuses_an_employee_id_in_the_watchlist_namespace(
     cli: Cli, collection: FakeCollection, tmp_path: Path
 ) -> None:
     run = cli("faces", "enroll", photo(tmp_path, "x.jpg"), "--employee-id", "wl:banned:x",
-              "--collection-id", COLLECTION)  # fmt: skip
+              "--collection-id", COLLECTION, *LEGAL_BASIS)  # fmt: skip
 
     assert run.code == 1
+    assert "wl:banned:x" in run.err
     assert collection.faces == []
 
 
@@ -275,3 +280,21 @@ def test_a_snooze_that_cannot_be_audited_is_not_made(cli: Cli, aws, table: str) 
     assert run.code == 1
     assert "the audit log did not take the entry" in run.err
     assert stored(aws, table).snoozes == ()
+
+
+def test_a_policy_may_not_enable_what_the_sites_privacy_profile_forbids(
+    cli: Cli, stack: EmulatedStack, table: str, tmp_path: Path
+) -> None:
+    privacy = ("--privacy-table", stack.privacy_table_name)
+    cli("compliance", "site", "set", "--site", "seoul-hq", "--profile", "kr", "--confirm", "dpo", *privacy)
+    policy_file = str(write(tmp_path / "p.json", POLICY))
+
+    refused = cli("policy", "apply", policy_file, "--policy-table", table, *privacy)
+    watchlists_only = {**POLICY, "rules": [rule for rule in POLICY["rules"] if rule["type"] == "watchlist"]}
+    applied = cli(
+        "policy", "apply", str(write(tmp_path / "w.json", watchlists_only)), "--policy-table", table, *privacy
+    )
+
+    assert refused.code == 1
+    assert "matching watchlist-only) does not allow: rule strangers (unknown_face)" in refused.err
+    assert applied.code == 0, applied.err

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from facewatch_local.cfn import load_template
 from tests.reliability.faults import FaultInjector, SqsTime
-from tests.reliability.pipeline import FaultyOpenSearch, Pipeline
+from tests.reliability.pipeline import FaultyOpenSearch, Pipeline, index_jobs
 from tests.support.docs import ROOT
 from tests.support.records import EMPLOYEE_ID, LANDMARK_TYPES
 
@@ -62,8 +62,13 @@ FACEWATCH_LOG_KEYS = {
     "sequence_number",
     "quarantine_key",
     "code",
+    "error_code",
     "attempt",
     "retry_in_s",
+    "index",
+    "late_window",
+    "failure",
+    "shard_id",
 }
 BOX = {"width", "height", "left", "top"}
 # The alert job between the stages. Pose and quality are scores of the face, not identity; nothing
@@ -76,6 +81,7 @@ JOB_FIELDS = {
     "fragment_number",
     "producer_timestamp",
     "server_timestamp",
+    "frame_offset_seconds",
     "frame_time",
     "faces_in_frame",
     "unmatched_faces_in_frame",
@@ -150,6 +156,10 @@ SUBJECT = re.compile(r"facewatch: unknown face on [a-z]+ \(exposure-[a-z]+\) at 
 CLIP_METADATA = {"alert-id", "camera-id", "frame-time"}
 
 
+# A notified alert's document on its way to the indexer (IndexQueue): the document and what names it.
+INDEX_JOB_FIELDS = {"schema", "alert_id", "camera_id", "frame_time", "document"}
+
+
 def fields(document: Any, prefix: str = "") -> set[str]:
     """Every key path of a JSON document, dotted."""
     if not isinstance(document, dict):
@@ -189,6 +199,13 @@ def everything_written(
                 for line in invocation.output.splitlines()
             ],
             "alert jobs": [json.loads(body) for body in outcome.jobs_sent],
+            "index jobs": [
+                json.loads(str(call.params["MessageBody"]))
+                for call in injector.accepted
+                if call.function.endswith("-AlertFunction")
+                and (call.service, call.operation) == ("sqs", "SendMessage")
+                and index_jobs(call.params)
+            ],
             "SNS messages": [json.loads(message.message) for message in published],
             "SNS subjects": [message.subject for message in published],
             "documents": [seen.json() for seen in opensearch.requests if "/_doc/" in seen.path],
@@ -231,6 +248,8 @@ def test_messages_and_documents_have_their_listed_fields_only(everything_written
             assert fields(json.loads(message[protocol])) <= NOTICE_FIELDS
     for document in everything_written["documents"]:
         assert fields(document) <= DOCUMENT_FIELDS
+    for index_job in everything_written["index jobs"]:
+        assert fields(index_job) <= INDEX_JOB_FIELDS | {f"document.{name}" for name in DOCUMENT_FIELDS}
     for metadata in everything_written["clip metadata"]:
         assert set(metadata) == CLIP_METADATA
 

@@ -137,6 +137,18 @@ def test_clip_missing_alarm_counts_every_missing_reason_against_the_alerts_notif
     assert alarm["Threshold"] == {"Ref": "ClipMissingAlarmPercent"}
 
 
+def test_any_quarantined_record_fires_the_stack_wide_quarantine_alarm_within_five_minutes(
+    template: dict[str, Any],
+) -> None:
+    # when
+    alarm = alarms(template)["DetectorQuarantineAlarm"]
+    # then: MalformedRecords counts every record the detector quarantined, whatever the camera or stream
+    assert (alarm["Namespace"], alarm["MetricName"]) == (namespace(template), "MalformedRecords")
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": service(template, "DetectorFunction")}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+
+
 def test_powertools_puts_emf_metrics_under_the_namespace_with_the_service_dimension(template: dict[str, Any]) -> None:
     # given the alerter's namespace and service name, as the template sets them
     metrics = Metrics(namespace=namespace(template), service=service(template, "AlertFunction"))

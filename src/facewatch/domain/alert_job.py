@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from facewatch.domain.alert_policy import AlertPolicyInfo
+from facewatch.domain.cameras import camera_id_problem
 from facewatch.domain.dedup import alert_id_for
 from facewatch.domain.records import (
     MAX_EPOCH_SECONDS,
@@ -31,7 +32,7 @@ JobTime = Annotated[float, Field(gt=MIN_EPOCH_SECONDS, lt=MAX_EPOCH_SECONDS + MA
 
 
 class _Job(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 class FaceBox(_Job):
@@ -86,7 +87,7 @@ class AlertJob(_Job):
     # Alert policies: the alert type, rule, near miss, watchlist entry, confirmation and snoozes in force.
     policy: AlertPolicyInfo | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True, defer_build=True)
 
     def to_message(self) -> str:
         # The optional fields are left out when empty, so a job without them reads as it always did.
@@ -119,8 +120,9 @@ def mismatch(job: AlertJob) -> str | None:
         return "kvs_stream_arn is not a Kinesis video stream ARN"
     if camera_id != job.camera_id:
         return "camera_id is not the camera of kvs_stream_arn"
-    if not camera_id.strip("."):
-        return "camera_id is not a safe path segment"
+    unsafe = camera_id_problem(camera_id)
+    if unsafe is not None:
+        return f"camera_id {unsafe}"
     if job.producer_timestamp + job.frame_offset_seconds != job.frame_time:
         return "frame_time is not producer_timestamp + frame_offset_seconds"
     if alert_id_for(job.source, job.face.index) != job.alert_id:

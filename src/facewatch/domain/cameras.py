@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -17,8 +18,31 @@ def one_line(text: str) -> str:
     return _NOT_ONE_LINE.sub(" ", text)
 
 
+# A camera id is its Kinesis video stream name (letters, digits, "_", ".", "-") and it becomes a path
+# segment (clips/<camera id>/..., the links in emails, files of a downloaded clip) and a metric dimension.
+# So never "." or "..", and at most 255 characters, a file name's limit on common file systems (KVS
+# allows 256; the stack's own cameras, <stack name>_<camera name>, are at most 161).
+_CAMERA_ID_CHARACTERS = re.compile(r"[A-Za-z0-9_.-]+", re.ASCII)
+MAX_CAMERA_ID_CHARS = 255
+
+
+# Checked for every record: a stack has a few hundred camera ids, so the answers are kept (bounded).
+@lru_cache(maxsize=4096)
+def camera_id_problem(camera_id: str) -> str | None:
+    """Why `camera_id` is not a safe camera id, without quoting it (it may be hostile); None when it is."""
+    if not camera_id:
+        return "is empty"
+    if len(camera_id) > MAX_CAMERA_ID_CHARS:
+        return f"is {len(camera_id)} characters long, over {MAX_CAMERA_ID_CHARS}"
+    if not _CAMERA_ID_CHARACTERS.fullmatch(camera_id):
+        return "has a character other than letters, digits, '_', '.' and '-' (a slash, space or control character)"
+    if camera_id in (".", ".."):
+        return "is '.' or '..', which a path would read as a directory"
+    return None
+
+
 class CameraPlace(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     camera_id: str = Field(min_length=1, max_length=256)
     display_name: str | None = Field(default=None, max_length=200)

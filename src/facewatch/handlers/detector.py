@@ -18,7 +18,13 @@ from facewatch.adapters.quarantine import Quarantine
 from facewatch.config import detector_settings
 from facewatch.handlers.ordered_batch import OrderedKinesisProcessor
 from facewatch.observability import logger, metrics, tracer
-from facewatch.services.detect import Detector, StreamRecord, publish_metrics, publish_reason_metrics
+from facewatch.services.detect import (
+    Detector,
+    StreamRecord,
+    publish_camera_metrics,
+    publish_metrics,
+    publish_reason_metrics,
+)
 
 # A failing record and every record after it are reported in batchItemFailures; Lambda checkpoints at
 # the lowest failed sequence number and redelivers from there, so the shard is processed in order.
@@ -73,5 +79,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         tally.not_processed = processor.not_processed
     publish_metrics(tally)
+    publish_camera_metrics(tally)
     publish_reason_metrics(tally)
     return dict(response)

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -40,7 +41,7 @@ from facewatch.config import DetectorSettings
 from facewatch.domain.alert_job import alert_delay_seconds, build_alert_job
 from facewatch.domain.dedup import DedupWindow, LateReason, alert_id_for, place_sighting
 from facewatch.domain.policy_rules import NoAlertReason, PolicySnapshot
-from facewatch.domain.records import MalformedRecordError, check_frame_time, parse_face_frame
+from facewatch.domain.records import MalformedRecordError, QuarantineReason, check_frame_time, parse_face_frame
 from facewatch.domain.sightings import DropReason
 from facewatch.observability import logger, metrics
 from facewatch.services.policy_gate import PolicyGate, PolicySource
@@ -59,6 +60,10 @@ class FailureClass(enum.StrEnum):
     QUARANTINE = "quarantine"  # S3 PutObject of a malformed record
     CLAIM = "claim"  # DynamoDB UpdateItem of the camera's window
     SEND = "send"  # SQS SendMessage of the alert job
+
+
+# What a sighting's claim opened: the camera's current window, or a late window before it.
+type Opened = Literal["current", "late"]
 
 
 class ClaimContendedError(RuntimeError):
@@ -89,6 +94,7 @@ class BatchTally:
     late: Counter[LateReason] = field(default_factory=Counter)
     late_alerts: int = 0  # alerts raised by late windows (also in `alerts`)
     failed: Counter[FailureClass] = field(default_factory=Counter)
+    quarantined: Counter[tuple[str, QuarantineReason]] = field(default_factory=Counter)  # camera, reason class
     not_processed: int = 0  # records after a failed one, left for the redelivery (ordered processing)
     not_alerted: dict[str, dict[NoAlertReason, int]] = field(default_factory=dict)  # camera -> reason -> faces
 
@@ -150,9 +156,12 @@ class Detector:
             frame = parse_face_frame(record.data)
             check_frame_time(frame, record.arrived_at)
         except MalformedRecordError as error:
-            with self._failing(FailureClass.QUARANTINE, record):
+            # The stack's data streams are named as their camera: a record naming none counts against its stream.
+            camera_id = error.camera_id or record.stream_name
+            with self._failing(FailureClass.QUARANTINE, record, camera_id):
                 self._quarantine_record(record, error.reason)
             tally.malformed += 1
+            tally.quarantined[camera_id, error.kind] += 1
             return
         verdict = self._gate.judge(frame)
         if verdict.dropped:
@@ -216,17 +225,18 @@ class Detector:
             },
         )
 
-    def _open(self, window: DedupWindow) -> str | None:
+    def _open(self, window: DedupWindow) -> Opened | None:
         """Claims `window` for its sighting: "current" or "late" when the sighting opens (or, redelivered,
         had opened) a window and its job must be sent; None when it was suppressed or counted late."""
         claim, late = self._windows.claim(window), False
-        for _ in range(MAX_CLAIM_ROUNDS):
+        for round_number in range(1, MAX_CLAIM_ROUNDS + 1):
             if claim.won:
                 if not late:
                     self._remember(_KnownWindow(window, job_sent=False))
                 return "late" if late else "current"
-            assert claim.stored is not None  # a lost claim carries the stored windows
             stored = claim.stored
+            if stored is None:  # DedupWindows.claim returns the stored windows with every lost claim
+                raise ClaimContendedError("a lost claim without the stored windows")
             known = self._known.get(window.camera_id)
             if known is None or known.window != stored.current:
                 self._remember(_KnownWindow(stored.current, job_sent=False))
@@ -239,6 +249,8 @@ class Detector:
             if placement.late_on is not None and placement.late_reason is not None:
                 self._count_late(placement.late_on, placement.late_reason, window)
                 return None
+            if round_number == MAX_CLAIM_ROUNDS:
+                break
             if placement.next_window:
                 claim, late = self._windows.claim(window), False
             else:
@@ -369,3 +381,19 @@ def publish_metrics(tally: BatchTally) -> None:
         metrics.add_metric(name=f"LateSightings_{late.value}", unit=MetricUnit.Count, value=tally.late[late])
     for failure in FailureClass:
         metrics.add_metric(name=f"RecordsFailed_{failure.value}", unit=MetricUnit.Count, value=tally.failed[failure])
+
+
+def publish_camera_metrics(tally: BatchTally) -> None:
+    """Per camera with quarantined records in the batch, one EMF document (dimensions service, CameraId):
+    QuarantinedRecords, which the camera's alarm watches, and QuarantinedRecords_<reason class>."""
+    per_camera: dict[str, Counter[QuarantineReason]] = {}
+    for (camera_id, reason), count in tally.quarantined.items():
+        per_camera.setdefault(camera_id, Counter())[reason] += count
+    for camera_id, reasons in per_camera.items():
+        # A metric set of its own (Powertools' single_metric holds one metric): the batch's set has no CameraId.
+        camera_metrics = MetricManager(namespace=metrics.namespace)
+        camera_metrics.add_dimension(name="CameraId", value=camera_id)
+        camera_metrics.add_metric(name="QuarantinedRecords", unit=MetricUnit.Count, value=reasons.total())
+        for reason, count in reasons.items():
+            camera_metrics.add_metric(name=f"QuarantinedRecords_{reason.value}", unit=MetricUnit.Count, value=count)
+        print(json.dumps(camera_metrics.serialize_metric_set(), separators=(",", ":")))  # EMF: a line on stdout
