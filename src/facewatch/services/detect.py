@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.base import MetricManager
 
 from facewatch.adapters import aws
 from facewatch.adapters.alert_queue import AlertQueue
