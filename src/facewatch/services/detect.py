@@ -14,7 +14,7 @@ Suppressed sightings are counted per window and written once per window (service
 
 Which faces may alert is the policy's say (services/policy_gate.py): the policies come from a cache
 (adapters/policy_store.PolicyCache, one Query per period), so a record costs no extra AWS call. Every face
-that raises no alert is counted by reason, per camera (publish_reason_metrics) and on the alert item of
+that raises no alert is counted by reason, per camera (publish_camera_metrics) and on the alert item of
 the camera's window (with the suppressed count: still one write per window).
 """
 
@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.metrics.base import MetricManager
 
 from facewatch.adapters import aws
 from facewatch.adapters.alert_queue import AlertQueue
@@ -338,29 +337,6 @@ class Detector:
 _DROP_REASONS = {NoAlertReason(reason.value): reason for reason in DropReason}
 
 
-def publish_reason_metrics(tally: BatchTally, now: Callable[[], float] = time.time) -> None:
-    """Per camera with faces that raised no alert in the batch, one EMF document (dimensions CameraId and
-    service): NotAlerted_<reason> for each reason seen (the operations dashboard graphs them).
-
-    Written as the EMF specification has it, one JSON line on stdout per camera, a metric set of its own
-    (the batch's set has no CameraId). Built from strings: it is made for every batch of every camera, and
-    its parts are safe as they are (a camera id is a Kinesis video stream name, a reason an identifier)."""
-    if not tally.not_alerted:
-        return
-    # The batch's Metrics instance's own (POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME).
-    namespace = json.dumps(metrics.namespace)
-    head = f'{{"_aws":{{"Timestamp":{int(now() * 1000)},"CloudWatchMetrics":[{{"Namespace":{namespace},'
-    service = json.dumps(metrics.service)
-    for camera_id, reasons in tally.not_alerted.items():
-        names = [f"NotAlerted_{reason.value}" for reason in reasons]
-        directives = ",".join(f'{{"Name":"{name}","Unit":"Count"}}' for name in names)
-        values = ",".join(f'"{name}":[{count}.0]' for name, count in zip(names, reasons.values(), strict=True))
-        print(
-            f'{head}"Dimensions":[["CameraId","service"]],"Metrics":[{directives}]}}]}},'
-            f'"CameraId":"{camera_id}","service":{service},{values}}}'
-        )
-
-
 def publish_metrics(tally: BatchTally) -> None:
     """One EMF metric set per batch (not per record): counts, and faces dropped by reason."""
     metrics.add_metric(name="RecordsProcessed", unit=MetricUnit.Count, value=tally.records)
@@ -384,17 +360,32 @@ def publish_metrics(tally: BatchTally) -> None:
         metrics.add_metric(name=f"RecordsFailed_{failure.value}", unit=MetricUnit.Count, value=tally.failed[failure])
 
 
-def publish_camera_metrics(tally: BatchTally) -> None:
-    """Per camera with quarantined records in the batch, one EMF document (dimensions service, CameraId):
-    QuarantinedRecords, which the camera's alarm watches, and QuarantinedRecords_<reason class>."""
-    per_camera: dict[str, Counter[QuarantineReason]] = {}
-    for (camera_id, reason), count in tally.quarantined.items():
-        per_camera.setdefault(camera_id, Counter())[reason] += count
-    for camera_id, reasons in per_camera.items():
-        # A metric set of its own (Powertools' single_metric holds one metric): the batch's set has no CameraId.
-        camera_metrics = MetricManager(namespace=metrics.namespace)
-        camera_metrics.add_dimension(name="CameraId", value=camera_id)
-        camera_metrics.add_metric(name="QuarantinedRecords", unit=MetricUnit.Count, value=reasons.total())
+def publish_camera_metrics(tally: BatchTally, now: Callable[[], float] = time.time) -> None:
+    """Per camera with quarantined records or faces that raised no alert in the batch, one EMF document
+    (dimensions CameraId and service): QuarantinedRecords and QuarantinedRecords_<reason class>, which the
+    camera's alarm watches, and NotAlerted_<reason>, which the operations dashboard graphs.
+
+    Written as the EMF specification has it, one JSON line on stdout per camera, a metric set of its own (the
+    batch's set has no CameraId). Built from strings, as it is made for every batch of every camera."""
+    per_camera: dict[str, dict[str, int]] = {}
+    for (camera_id, quarantine_reason), count in tally.quarantined.items():
+        counts = per_camera.setdefault(camera_id, {})
+        counts["QuarantinedRecords"] = counts.get("QuarantinedRecords", 0) + count
+        counts[f"QuarantinedRecords_{quarantine_reason.value}"] = count
+    for camera_id, reasons in tally.not_alerted.items():
+        counts = per_camera.setdefault(camera_id, {})
         for reason, count in reasons.items():
-            camera_metrics.add_metric(name=f"QuarantinedRecords_{reason.value}", unit=MetricUnit.Count, value=count)
-        print(json.dumps(camera_metrics.serialize_metric_set(), separators=(",", ":")))  # EMF: a line on stdout
+            counts[f"NotAlerted_{reason.value}"] = count
+    if not per_camera:
+        return
+    # The batch's Metrics instance's own (POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME).
+    namespace = json.dumps(metrics.namespace)
+    head = f'{{"_aws":{{"Timestamp":{int(now() * 1000)},"CloudWatchMetrics":[{{"Namespace":{namespace},'
+    service = json.dumps(metrics.service)
+    for camera_id, counts in per_camera.items():
+        directives = ",".join(f'{{"Name":"{name}","Unit":"Count"}}' for name in counts)
+        values = ",".join(f'"{name}":[{count}.0]' for name, count in counts.items())
+        print(
+            f'{head}"Dimensions":[["CameraId","service"]],"Metrics":[{directives}]}}]}},'
+            f'"CameraId":{json.dumps(camera_id)},"service":{service},{values}}}'
+        )
