@@ -112,6 +112,8 @@ NOTICE_FIELDS = {
     "kvs",
     "kvs.stream_arn",
     "kvs.fragment_number",
+    # The alert's console page (CONSOLE_URL): an address, no credential.
+    "page_url",
 }
 DOCUMENT_FIELDS = {
     "schema",
