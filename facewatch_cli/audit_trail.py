@@ -11,7 +11,7 @@ from facewatch.domain.audit import AuditEntry
 from facewatch_cli import clients, retention, stack_outputs
 from facewatch_cli.main import CommandError
 
-AUDIT_LOG = stack_outputs.StackResource("--audit-bucket", "AuditBucketName", "the audit log bucket (AuditBucket)")
+AUDIT_LOG = retention.AUDIT_BUCKET
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

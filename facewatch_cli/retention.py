@@ -42,7 +42,9 @@ PRIVACY_TABLE = stack_outputs.StackResource(
 CONTROLLER_CONTACT = stack_outputs.StackResource(
     "--controller-contact", "PrivacyControllerContact", "who is responsible and how to reach them"
 )
-RESOURCES = (CLIP_BUCKET, QUARANTINE_BUCKET, DEDUP_TABLE, stack_outputs.CAMERA_TABLE, PRIVACY_TABLE)
+AUDIT_BUCKET = stack_outputs.StackResource("--audit-bucket", "AuditBucketName", "the audit log bucket (AuditBucket)")
+AUDIT_PREFIX = "audit/"
+RESOURCES = (CLIP_BUCKET, QUARANTINE_BUCKET, DEDUP_TABLE, stack_outputs.CAMERA_TABLE, PRIVACY_TABLE, AUDIT_BUCKET)
 
 
 def now() -> datetime:
@@ -99,6 +101,11 @@ def read_deployed_retention(args: argparse.Namespace, outputs: stack_outputs.Sta
     deployed.days[Artefact.CLIPS] = lifecycle_days(s3, clip_bucket, CLIP_PREFIX)
     deployed.days[Artefact.SNAPSHOTS] = lifecycle_days(s3, clip_bucket, SNAPSHOT_PREFIX)
     deployed.days[Artefact.QUARANTINE] = lifecycle_days(s3, outputs.require(QUARANTINE_BUCKET), "")
+    audit_bucket = outputs.optional(AUDIT_BUCKET)
+    if audit_bucket:
+        deployed.days[Artefact.AUDIT] = lifecycle_days(s3, audit_bucket, AUDIT_PREFIX)
+    else:
+        deployed.unchecked[Artefact.AUDIT] = "no audit bucket (give --audit-bucket or --stack)"
 
     ttl = clients.dynamodb(args).describe_time_to_live(TableName=outputs.require(DEDUP_TABLE))
     ttl_on = ttl.get("TimeToLiveDescription", {}).get("TimeToLiveStatus") in ("ENABLED", "ENABLING")

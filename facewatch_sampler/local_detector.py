@@ -106,11 +106,13 @@ class MtcnnFaceDetector:
         small = _downscaled(image, self._detect_width_px)
         height, width = int(small.shape[0]), int(small.shape[1])
         found = self._mtcnn.detect_faces(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
-        return [
-            Box.from_pixels(*(float(v) for v in face["box"]), width, height)
-            for face in found
-            if float(face["confidence"]) >= self._min_confidence
-        ]
+        boxes: list[Box] = []
+        for face in found:
+            if float(face["confidence"]) < self._min_confidence:
+                continue
+            x, y, w, h = (float(v) for v in face["box"])
+            boxes.append(Box.from_pixels(x, y, w, h, width, height))
+        return boxes
 
 
 def local_detector(

@@ -31,6 +31,7 @@ DETECTOR_DEFAULTS = {
     "MIN_FACE_HEIGHT_RATIO": "0",
     "MIN_FACE_SHARPNESS": "0",
     "MAX_FACE_ABS_YAW_DEGREES": "0",
+    "EMPLOYEE_MATCH_THRESHOLD": "80",
 }
 
 
@@ -79,6 +80,7 @@ def env_vars() -> dict[str, dict[str, str]]:
             "DEDUP_TABLE_NAME": "facewatch-DedupTable-EXAMPLE",
             "ALERT_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/facewatch-AlertQueue-EXAMPLE",
             "QUARANTINE_BUCKET_NAME": "facewatch-quarantinebucket-example",
+            "POLICY_TABLE_NAME": "facewatch-PolicyTable-EXAMPLE",
             **DETECTOR_DEFAULTS,
         },
         "AlertFunction": {
@@ -99,6 +101,7 @@ def env_vars() -> dict[str, dict[str, str]]:
             "CLIP_PRE_ROLL_SECONDS": "5",
             "CLIP_POST_ROLL_SECONDS": DETECTOR_DEFAULTS["CLIP_POST_ROLL_SECONDS"],
             "CLIP_MAX_ATTEMPTS": "5",
+            "ALERT_MAX_RECEIVE_COUNT": "10",
             "CLIP_URL_EXPIRY_SECONDS": "3600",
             "SEARCH_INDEX_RETENTION_DAYS": "30",
         },

@@ -86,7 +86,7 @@ def test_document_is_put_under_the_alert_id_in_the_monthly_index(world: AlertWor
 
     # then the document goes to face-alerts-2025.11 with the alert id as its id
     assert response == {"batchItemFailures": []}
-    document = domain.requests[1]
+    (document,) = [seen for seen in domain.requests if "/_doc/" in seen.path]
     assert document.method in ("PUT", "POST")
     assert document.path == f"/face-alerts-2025.11/_doc/{job.alert_id}"
     body = document.json()
@@ -105,10 +105,12 @@ def test_template_is_put_once_per_container(world: AlertWorld, domain: LocalDoma
     second = sample_job(fragment_number=SECOND_FRAGMENT)
     alert_and_index(world, second)
 
-    # then the template was sent only before the first document
+    # then the template (and the retention policy with it) was sent only before the first document
     paths = [seen.path for seen in domain.requests]
     assert paths == [
         "/_index_template/face-alerts",
+        "/_plugins/_ism/policies/face-alerts-retention",
+        "/_plugins/_ism/add/face-alerts-*",
         f"/face-alerts-2025.11/_doc/{sample_job().alert_id}",
         f"/face-alerts-2025.11/_doc/{second.alert_id}",
     ]
@@ -127,7 +129,7 @@ def test_every_request_is_sigv4_signed_for_service_es(
     alert_and_index(world)
 
     # then each request is signed with those credentials for es in the function's region
-    assert len(domain.requests) == 2
+    assert len(domain.requests) == 4  # template, retention policy, policy on older indices, document
     for seen in domain.requests:
         signature = seen.signature()
         assert signature, seen.headers.get("authorization")
@@ -212,3 +214,19 @@ def test_bare_domain_endpoint_is_reached_over_https_on_443(monkeypatch: pytest.M
     [connection] = client.transport.connection_pool.connections
     assert connection.host == "https://search-facewatch-abc123.us-east-1.es.amazonaws.com:443"
     assert connection.session.verify not in (False, None)
+
+
+def test_the_retention_policy_is_installed_with_the_index_template(
+    monkeypatch: pytest.MonkeyPatch, domain: LocalDomain
+) -> None:
+    with alert_world(monkeypatch, OPENSEARCH_ENDPOINT=domain.url, SEARCH_INDEX_RETENTION_DAYS="45") as world:
+        alert_and_index(world)
+
+    paths = [(request.method, request.path) for request in domain.requests]
+    policy_put = paths.index(("PUT", "/_plugins/_ism/policies/face-alerts-retention"))
+    assert paths.index(("PUT", "/_index_template/face-alerts")) < policy_put
+    assert policy_put < next(i for i, (_, path) in enumerate(paths) if "/_doc/" in path)
+    policy = domain.requests[policy_put].json()["policy"]
+    assert policy["states"][0]["transitions"] == [{"state_name": "delete", "conditions": {"min_index_age": "45d"}}]
+    assert policy["ism_template"] == [{"index_patterns": ["face-alerts-*"], "priority": 100}]
+    assert ("POST", "/_plugins/_ism/add/face-alerts-*") in paths

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from facewatch_local.cfn import function_environment
+from facewatch_local.cfn import function_environment, nested_template
 from tests.template.reading import template_copy
 
 from facewatch.config import (
@@ -188,19 +188,24 @@ def test_both_functions_take_the_clip_post_roll_from_one_parameter(template: dic
 
 # Number parameters that are no setting: the resource property each one feeds, and what CloudFormation
 # does with a fraction there. "Integer" properties refuse it: the deploy fails before anything runs.
-# "Double" properties take it as meant. Anything else must be a setting or have AllowedValues.
+# "Double" properties take it as meant. Anything else must be a setting or have AllowedValues. A parameter
+# passed on to the cameras' nested stacks (templates/camera.yaml) is named there as here, and feeds the
+# same properties in it.
 RESOURCE_NUMBER_PROPERTIES: dict[str, tuple[frozenset[str], str]] = {
     "IteratorAgeAlarmSeconds": (frozenset({"Threshold"}), "Double"),
     "ClipMissingAlarmPercent": (frozenset({"Threshold"}), "Double"),
     "FaceMatchThreshold": (frozenset({"FaceMatchThreshold", "Name"}), "Double"),
-    "CameraVideoRetentionHours": (frozenset({"DataRetentionInHours"}), "Integer"),
-    "DetectorBatchSize": (frozenset({"BatchSize"}), "Integer"),
-    "DetectorMaximumRetryAttempts": (frozenset({"MaximumRetryAttempts"}), "Integer"),
-    "DetectorMaximumRecordAgeSeconds": (frozenset({"MaximumRecordAgeInSeconds"}), "Integer"),
+    "CameraVideoRetentionHours": (frozenset({"DataRetentionInHours", "CameraVideoRetentionHours"}), "Integer"),
+    "DetectorBatchSize": (frozenset({"BatchSize", "DetectorBatchSize"}), "Integer"),
+    "DetectorMaximumRetryAttempts": (frozenset({"MaximumRetryAttempts", "DetectorMaximumRetryAttempts"}), "Integer"),
+    "DetectorMaximumRecordAgeSeconds": (
+        frozenset({"MaximumRecordAgeInSeconds", "DetectorMaximumRecordAgeSeconds"}),
+        "Integer",
+    ),
+    "AuditRetentionDays": (frozenset({"Days", "ExpirationInDays"}), "Integer"),
     "AlertMaxReceiveCount": (frozenset({"maxReceiveCount"}), "Integer"),
     "ClipRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
     "QuarantineRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
-    "AuditRetentionDays": (frozenset({"Days", "ExpirationInDays"}), "Integer"),
     "ConsoleSessionMinutes": (frozenset({"AccessTokenValidity", "IdTokenValidity"}), "Integer"),
 }
 
@@ -219,6 +224,20 @@ def _property_names_referring_to(value: Any, parameter: str, key: str | None = N
     elif isinstance(value, list):
         for item in value:
             yield from _property_names_referring_to(item, parameter, key)
+
+
+def _used_in_nested_stacks(template: dict[str, Any], parameter: str) -> set[str]:
+    """Where a nested stack's template uses `parameter` once the parent passes it on, and the parent's nested
+    stacks taken out of `template` (a Number parameter there is a Number parameter of the nested template)."""
+    used: set[str] = set()
+    for logical_id in [k for k, d in template["Resources"].items() if d.get("Type") == "AWS::CloudFormation::Stack"]:
+        definition = template["Resources"].pop(logical_id)
+        nested = nested_template(definition, logical_id)
+        for name, value in definition["Properties"].get("Parameters", {}).items():
+            if value == {"Ref": parameter}:
+                assert nested["Parameters"][name]["Type"] == "Number", f"{logical_id} takes {name} as a string"
+                used |= set(_property_names_referring_to(nested["Resources"], name))
+    return used
 
 
 def _values_the_template_allows(spec: dict[str, Any]) -> list[Any]:
@@ -249,7 +268,8 @@ def test_every_number_parameter_value_is_taken_by_its_setting_or_refused_at_depl
     else:
         assert parameter in RESOURCE_NUMBER_PROPERTIES, f"{parameter}: no setting, no AllowedValues, not listed"
         names, _ = RESOURCE_NUMBER_PROPERTIES[parameter]
-        used_in = set(_property_names_referring_to(template["Resources"], parameter))
+        in_nested_stacks = _used_in_nested_stacks(template, parameter)  # takes the nested stacks out
+        used_in = set(_property_names_referring_to(template["Resources"], parameter)) | in_nested_stacks
         assert used_in, f"{parameter} is used nowhere"
         assert used_in <= names
 

@@ -46,16 +46,13 @@ class _CountingReader:
         self.size_bytes = 0
 
     def read(self, size: int = -1) -> bytes:
-        if self._first:
-            if size < 0:
-                chunk = self._first + self._stream.read()
-            else:
-                chunk, self._first = self._first[:size], self._first[size:]
-                self.size_bytes += len(chunk)
-                return chunk
-            self._first = b""
-        else:
+        chunk: bytes
+        if not self._first:
             chunk = self._stream.read(size)
+        elif size < 0:
+            chunk, self._first = self._first + self._stream.read(), b""
+        else:
+            chunk, self._first = self._first[:size], self._first[size:]
         self.size_bytes += len(chunk)
         return chunk
 
