@@ -96,7 +96,12 @@ def test_env_json_sets_tuning_variables_but_never_the_stacks_resource_names() ->
     result, printed = invoke("DetectorFunction", EVENTS / "detector-unknown-face.json")
 
     assert "MIN_FACE_CONFIDENCE" in result.from_env_file
-    assert set(result.kept_from_stack) == {"DEDUP_TABLE_NAME", "ALERT_QUEUE_URL", "QUARANTINE_BUCKET_NAME"}
+    assert set(result.kept_from_stack) == {
+        "DEDUP_TABLE_NAME",
+        "ALERT_QUEUE_URL",
+        "QUARANTINE_BUCKET_NAME",
+        "POLICY_TABLE_NAME",
+    }
     for name in result.kept_from_stack:
         assert result.environment[name] != env_file[name]
     assert result.environment["DEDUP_TABLE_NAME"] == "facewatch-dedup"
