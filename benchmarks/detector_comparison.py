@@ -13,6 +13,7 @@ four photographs without a face (a cat, a coffee cup, a rocket launch) for false
 A box counts as found when its centre lies inside the face's known box (given below per photograph, in
 its own pixels, moved with it); any other box is a false box.
 
+Speed is CPU time per frame, pinned to one core with OpenCV on one thread, on the frames with a face.
 `python -m benchmarks.detector_comparison` prints the table; `--quick` times fewer frames.
 """
 
@@ -165,13 +166,15 @@ def detectors(detect_width_px: int = DEFAULT_DETECT_WIDTH) -> dict[str, Detector
 
 
 def _seconds_per_frame(detect: Detector, frames: Sequence[Image], repetitions: int) -> float:
+    """CPU seconds per frame (process time, the best of `repetitions`): on a shared machine the wall clock
+    also counts the time other processes held the core."""
     detect(frames[0])  # warm-up
     best = float("inf")
     for _ in range(repetitions):
-        started = time.perf_counter()
+        started = time.process_time()
         for frame in frames:
             detect(frame)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best / len(frames)
 
 

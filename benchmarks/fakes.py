@@ -151,6 +151,14 @@ class InMemoryAws:
         finally:
             self.spent += Clocks.now() - started
 
+    def _dynamodb_Query(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """KeyConditionExpression `pk = :pk` only (the detector's policy cache reads one partition)."""
+        if params.get("KeyConditionExpression") != "pk = :pk":
+            raise UnsupportedRequestError(f"Query {params.get('KeyConditionExpression')!r}")
+        wanted = params["ExpressionAttributeValues"][":pk"]
+        items = [item for item in self.tables.get(params["TableName"], {}).values() if item.get("pk") == wanted]
+        return {"Items": items, "Count": len(items), "ScannedCount": len(items)}
+
     def _dynamodb_UpdateItem(self, params: Mapping[str, Any]) -> dict[str, Any]:
         table = self.tables.setdefault(params["TableName"], {})
         key = json.dumps(params["Key"], sort_keys=True)

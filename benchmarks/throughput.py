@@ -52,6 +52,7 @@ SETTINGS_ENVIRONMENT = {
     "DEDUP_TABLE_NAME": "facewatch-dedup",
     "ALERT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-alerts",
     "QUARANTINE_BUCKET_NAME": "facewatch-quarantine",
+    "POLICY_TABLE_NAME": "facewatch-policies",
 }
 # An hour after the footage: the delay of every alert job is computed, and is 0.
 LATE_NOW = T0 + 3600.0

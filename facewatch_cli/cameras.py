@@ -1,15 +1,16 @@
-"""`facewatch cameras add|list|remove`: the camera registry that alerts and the site proxies read."""
+"""`facewatch cameras add|import|list|remove`: the camera registry that alerts and the site proxies read."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from facewatch.adapters.camera_registry import REGISTRY_CACHE_SECONDS
 from facewatch.domain.cameras import CameraPlace, camera_id_problem
-from facewatch_cli import clients, output, stack_outputs
+from facewatch_cli import camera_checks, camera_import, clients, output, stack_outputs
 from facewatch_cli.main import CommandError
 from facewatch_cli.registry import STREAM_NAME, CameraTable, RegisteredCamera, RtspUrlSecret, validation_message
 
@@ -31,8 +32,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="Secrets Manager secret (name or ARN) or ssm:PARAMETER holding the camera's RTSP URL",
     )
     add.add_argument("--replace", action="store_true", help="overwrite the camera if it is already registered")
+    add.add_argument(
+        "--no-verify", action="store_true", help="register without checking that the video stream and secret exist"
+    )
     stack_outputs.add_arguments(add, stack_outputs.CAMERA_TABLE)
     add.set_defaults(run=add_camera)
+
+    import_ = commands.add_parser(
+        "import",
+        help="register or update cameras in bulk from a YAML (or JSON) file; idempotent",
+        description="Each entry: id, site, timezone (required), display_name, floor, zone, rtsp_url_secret. "
+        "Every entry is checked (and its video stream and secret must exist) before anything is written.",
+    )
+    import_.add_argument("file", type=Path, metavar="FILE", help="e.g. cameras.yaml")
+    import_.add_argument(
+        "--no-verify", action="store_true", help="do not check that the video streams and secrets exist"
+    )
+    stack_outputs.add_arguments(import_, stack_outputs.CAMERA_TABLE)
+    import_.set_defaults(run=import_cameras)
 
     list_ = commands.add_parser("list", help="list registered cameras")
     list_.add_argument("--site", help="only this site's cameras")
@@ -87,8 +104,17 @@ def camera_from_arguments(args: argparse.Namespace) -> RegisteredCamera:
     return RegisteredCamera(place, secret)
 
 
+def verify_camera(args: argparse.Namespace, camera: RegisteredCamera) -> None:
+    if getattr(args, "no_verify", False):
+        return
+    missing = camera_checks.missing_resources(args, camera)
+    if missing:
+        raise CommandError(f"camera {camera.camera_id} not registered: {'; '.join(missing)} (or add --no-verify)")
+
+
 def add_camera(args: argparse.Namespace) -> int:
     camera = camera_from_arguments(args)
+    verify_camera(args, camera)
     table = camera_table(args)
     table.put(camera, replace=args.replace)
     place = camera.place
@@ -136,4 +162,43 @@ def remove_camera(args: argparse.Namespace) -> int:
     if not table.delete(args.camera_id):
         raise CommandError(f"camera {args.camera_id} is not registered in {table.name}")
     print(f"Removed camera {args.camera_id} from {table.name}. It still alerts, known by its stream name, in UTC.")
+    return 0
+
+
+def import_cameras(args: argparse.Namespace) -> int:
+    entries = camera_import.read_entries(args.file)
+    problems: list[str] = [entry for entry in entries if isinstance(entry, str)]
+    cameras: list[RegisteredCamera] = []
+    seen: dict[str, int] = {}
+    for entry in entries:
+        if isinstance(entry, str):
+            continue
+        try:
+            camera = camera_from_arguments(camera_import.as_arguments(entry))
+            if camera.camera_id in seen:
+                raise CommandError(f"the same id as camera {seen[camera.camera_id]}")
+            seen[camera.camera_id] = entry.position
+            if not args.no_verify:
+                missing = camera_checks.missing_resources(args, camera)
+                if missing:
+                    raise CommandError("; ".join(missing))
+        except CommandError as error:
+            problems.append(f"{entry.label}: {error}")
+            continue
+        cameras.append(camera)
+    if problems:
+        raise camera_import.report_invalid(args.file, problems, len(entries))
+    table = camera_table(args)
+    registered, _ = table.scan()
+    created, updated, unchanged = camera_import.plan(cameras, {camera.camera_id: camera for camera in registered})
+    for camera in created:
+        table.put(camera, replace=False)
+        print(f"Created {camera.place.label}")
+    for camera in updated:
+        table.put(camera, replace=True)
+        print(f"Updated {camera.place.label}")
+    print(
+        f"Imported {args.file.name} into {table.name}: {len(created)} created, {len(updated)} updated, "
+        f"{len(unchanged)} unchanged. Alerts use them within {REGISTRY_CACHE_SECONDS // 60} minutes."
+    )
     return 0

@@ -24,9 +24,12 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_iot import IoTClient
+    from mypy_boto3_kinesisvideo import KinesisVideoClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ssm import SSMClient
     from mypy_boto3_sts import STSClient
 
 # An operator's command may wait a little longer than a Lambda function, and bulk enrolment meets
@@ -60,6 +63,10 @@ def iot(args: argparse.Namespace) -> IoTClient:
     return client_factory(args, "iot")  # type: ignore[no-any-return]
 
 
+def kinesisvideo(args: argparse.Namespace) -> KinesisVideoClient:
+    return client_factory(args, "kinesisvideo")  # type: ignore[no-any-return]
+
+
 def lambda_(args: argparse.Namespace) -> LambdaClient:
     return client_factory(args, "lambda")  # type: ignore[no-any-return]
 
@@ -70,6 +77,14 @@ def rekognition(args: argparse.Namespace) -> RekognitionClient:
 
 def s3(args: argparse.Namespace) -> S3Client:
     return client_factory(args, "s3")  # type: ignore[no-any-return]
+
+
+def secretsmanager(args: argparse.Namespace) -> SecretsManagerClient:
+    return client_factory(args, "secretsmanager")  # type: ignore[no-any-return]
+
+
+def ssm(args: argparse.Namespace) -> SSMClient:
+    return client_factory(args, "ssm")  # type: ignore[no-any-return]
 
 
 def sts(args: argparse.Namespace) -> STSClient:

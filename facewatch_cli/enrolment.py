@@ -8,6 +8,10 @@ S3 prefix, the employee id comes from the path:
 - `E123/front.jpg`, `E123/side.png`        -> E123  (a sub-folder per employee; any file names)
 
 An id that itself ends in `_<number>` (`ops_7`) needs the sub-folder form or a counter (`ops_7_1.jpg`).
+
+Each employee also gets one Rekognition user (UserId = employee id) with their indexed faces associated
+(CreateUser, AssociateFaces): image mode's SearchUsersByImage matches against the user's aggregated
+vector, which Rekognition documents as more accurate than single faces.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # The face that Rekognition indexes is the largest; these say why others were not.
 EXCEEDS_MAX_FACES = "EXCEEDS_MAX_FACES"
+# Rekognition UserId: 1-128 of [a-zA-Z0-9_.\-:] (CreateUser); AssociateFaces takes 1-100 face ids, and a
+# user holds at most 100 faces.
+MAX_USER_ID_LENGTH = 128
+MAX_FACES_PER_ASSOCIATION = 100
 
 
 class PhotoError(Exception):
@@ -201,9 +209,35 @@ def failed(photo: Photo, reason: str) -> PhotoOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class UserOutcome:
+    """One employee's Rekognition user: the faces associated with it now, and those refused with why
+    (AssociateFaces' reasons, e.g. LOW_MATCH_CONFIDENCE: the photo may show someone else)."""
+
+    employee_id: str
+    created: bool  # False: the user existed (an earlier enrolment)
+    associated: int = 0
+    refused: tuple[str, ...] = ()  # "face id: REASON, ..." lines
+    error: str | None = None  # the user could not be made at all
+
+
+def faces_per_employee(outcomes: Sequence[PhotoOutcome]) -> dict[str, list[str]]:
+    """The face ids indexed now, per employee, in photo order: what to associate with each user."""
+    faces: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.status == "indexed" and outcome.face_id:
+            faces.setdefault(outcome.photo.employee_id, []).append(outcome.face_id)
+    return faces
+
+
+def can_be_user_id(employee_id: str) -> bool:
+    return len(employee_id) <= MAX_USER_ID_LENGTH
+
+
+@dataclass(frozen=True, slots=True)
 class EnrolmentSummary:
     outcomes: tuple[PhotoOutcome, ...]
     skipped: dict[str, str]
+    users: tuple[UserOutcome, ...] = ()
 
     def of(self, status: str) -> list[PhotoOutcome]:
         return [outcome for outcome in self.outcomes if outcome.status == status]
@@ -215,6 +249,7 @@ class EnrolmentSummary:
             or self.of("rejected")
             or self.of("failed")
             or any(outcome.other_faces for outcome in self.outcomes)
+            or any(user.refused or user.error for user in self.users)
         )
 
     def lines(self, collection_id: str) -> list[str]:
@@ -240,7 +275,22 @@ class EnrolmentSummary:
         if failures:
             lines.append(f"Failed {len(failures)} photo(s):")
             lines += [f"  {o.photo.label} ({o.photo.employee_id}): {'; '.join(o.reasons)}" for o in failures]
-        return lines + skipped_lines(self.skipped)
+        return lines + self._user_lines() + skipped_lines(self.skipped)
+
+    def _user_lines(self) -> list[str]:
+        if not self.users:
+            return []
+        associated = sum(user.associated for user in self.users)
+        created = sum(1 for user in self.users if user.created)
+        lines = [
+            f"Rekognition users: {associated} face(s) associated with {len(self.users)} employee(s)' users "
+            f"({created} new)."
+        ]
+        for user in self.users:
+            if user.error:
+                lines.append(f"  {user.employee_id}: no user: {user.error}")
+            lines += [f"  {user.employee_id}: not associated: {refusal}" for refusal in user.refused]
+        return lines
 
 
 def skipped_lines(skipped: dict[str, str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""`facewatch faces enroll|list|remove`: the employee face collection the stream processors search.
+"""`facewatch faces enroll|list|remove`: the employee face collection the stream processors and image mode search.
 
 Each indexed face carries ExternalImageId = the employee id, so a match in a face-search record names
 the employee, and offboarding finds every face of one person. Enrolment records the person's legal basis
@@ -8,6 +8,7 @@ in PrivacyTable (outside Rekognition); offboarding deletes faces, user and store
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from facewatch.adapters.privacy_records import PersonRecord, PrivacyRecords
 from facewatch.domain.privacy import LegalBasis, PrivacyError, check_legal_basis, load_profiles
 from facewatch.domain.watchlists import parse_watchlist_image_id
 from facewatch_cli import audit_trail, clients, enrolment, offboarding, output, retention, stack_outputs
-from facewatch_cli.enrolment import EnrolmentSummary, Inventory, Photo, PhotoError, PhotoOutcome
+from facewatch_cli.enrolment import EnrolmentSummary, Inventory, Photo, PhotoError, PhotoOutcome, UserOutcome
 from facewatch_cli.main import CommandError
 from facewatch_cli.progress import ProgressBar
 
@@ -58,6 +59,10 @@ Ids are 1-255 of a-z A-Z 0-9 _ . - : (Rekognition's ExternalImageId).
 Each photo is indexed with MaxFaces=1 (the largest face) and the quality filter; the summary lists photos
 whose face Rekognition rejected (with its reasons, e.g. LOW_SHARPNESS), photos with other faces that
 were left out (EXCEEDS_MAX_FACES: check the right face was indexed), and failures. Exit code 3 when any.
+
+Then each employee gets one Rekognition user (UserId = employee id; CreateUser) and the faces indexed now
+are associated with it (AssociateFaces), for image mode's SearchUsersByImage. A face the user refuses
+(LOW_MATCH_CONFIDENCE: it may be someone else's) is listed, exit code 3. --no-users skips this step.
 """
 
 
@@ -83,6 +88,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="IndexFaces QualityFilter: faces below this quality are rejected (default AUTO)",
     )
     enroll.add_argument("--dry-run", action="store_true", help="list the photos and employee ids, index nothing")
+    enroll.add_argument(
+        "--no-users",
+        dest="users",
+        action="store_false",
+        help="index faces only: no Rekognition user per employee (image mode then searches faces)",
+    )
     enroll.add_argument(
         "--legal-basis",
         choices=[basis.value for basis in LegalBasis],
@@ -206,7 +217,8 @@ def enroll_faces(args: argparse.Namespace) -> int:
             ) from error
         raise CommandError(f"stopped after {len(outcomes)} photo(s): {clients.describe(error)}") from error
     record_legal_basis(args, basis, outcomes)
-    summary = EnrolmentSummary(tuple(outcomes), inventory.skipped)
+    users = associate_users(rekognition, collection_id, enrolment.faces_per_employee(outcomes)) if args.users else []
+    summary = EnrolmentSummary(tuple(outcomes), inventory.skipped, tuple(users))
     print("\n".join(summary.lines(collection_id)))
     return output.EXIT_ATTENTION if summary.needs_attention else 0
 
@@ -246,6 +258,39 @@ def record_legal_basis(args: argparse.Namespace, basis: LegalBasis, outcomes: li
     at = retention.now().isoformat()
     for employee_id in sorted({o.photo.employee_id for o in outcomes if o.status == "indexed"}):
         records.record_enrolment(employee_id, basis, reference=args.consent_ref, note=args.basis_note, at=at)
+
+
+@clients.aws_errors
+def associate_users(
+    rekognition: RekognitionClient, collection_id: str, faces: dict[str, list[str]]
+) -> list[UserOutcome]:
+    """One user per employee (made if missing), with the faces indexed now associated to it."""
+    users = []
+    for employee_id, face_ids in faces.items():
+        if not enrolment.can_be_user_id(employee_id):
+            users.append(
+                UserOutcome(employee_id, created=False, error="longer than Rekognition's 128-character UserId")
+            )
+            continue
+        created = True
+        try:
+            rekognition.create_user(CollectionId=collection_id, UserId=employee_id)
+        except ClientError as error:
+            if error_code(error) != "ConflictException":  # ConflictException: the user exists already
+                users.append(UserOutcome(employee_id, created=False, error=clients.describe(error)))
+                continue
+            created = False
+        associated = 0
+        refused: list[str] = []
+        for batch in itertools.batched(face_ids, enrolment.MAX_FACES_PER_ASSOCIATION):
+            response = rekognition.associate_faces(CollectionId=collection_id, UserId=employee_id, FaceIds=list(batch))
+            associated += len(response.get("AssociatedFaces", []))
+            refused += [
+                f"{failure.get('FaceId', '?')}: {', '.join(failure.get('Reasons', [])) or 'no reason given'}"
+                for failure in response.get("UnsuccessfulFaceAssociations", [])
+            ]
+        users.append(UserOutcome(employee_id, created=created, associated=associated, refused=tuple(refused)))
+    return users
 
 
 @clients.aws_errors

@@ -29,12 +29,19 @@ class CommandError(Exception):
     """A failure the operator can act on; printed as one line, exit code 1, no traceback."""
 
 
+# Accepted before the command group and after any (sub)command: `facewatch status --region eu-west-1`.
+GLOBAL_OPTIONS = {
+    "--region": "AWS Region (default: AWS_REGION, else the SDK's configuration)",
+    "--profile": "AWS named profile (default: the SDK's configuration)",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="facewatch", description="Operate facewatch: cameras, employees, site proxies, status, dashboards, alerts."
     )
-    parser.add_argument("--region", help="AWS Region (default: the SDK's configuration)")
-    parser.add_argument("--profile", help="AWS named profile (default: the SDK's configuration)")
+    for flag, help_text in GLOBAL_OPTIONS.items():
+        parser.add_argument(flag, help=help_text)
     subparsers = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -44,7 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command group not built yet
         module.register(subparsers)
+    _add_global_options(subparsers)
     return parser
+
+
+def _add_global_options(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """GLOBAL_OPTIONS on every command parser, below the top level. SUPPRESS: a subcommand that is not given
+    the option leaves what the top level parsed (argparse copies a subparser's namespace over its parent's)."""
+    for command in subparsers.choices.values():
+        for flag, help_text in GLOBAL_OPTIONS.items():
+            if flag not in command._option_string_actions:
+                command.add_argument(flag, default=argparse.SUPPRESS, help=help_text)
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_global_options(action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,13 +36,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     show = commands.add_parser("show", help="print the current policy of a site (or every site)")
     show.add_argument("site", nargs="?", metavar="SITE")
-    policy_table.add_arguments(show)
+    policy_table.add_arguments(show, changes=False)
     show.set_defaults(run=show_policy)
 
     versions = commands.add_parser("versions", help="every version of a site's policy, newest last")
     versions.add_argument("site", metavar="SITE")
     versions.add_argument("--show", type=int, metavar="N", help="print version N's document")
-    policy_table.add_arguments(versions)
+    policy_table.add_arguments(versions, changes=False)
     versions.set_defaults(run=list_versions)
 
 
@@ -85,8 +85,11 @@ def validate_policy(args: argparse.Namespace) -> int:
 def apply_policy(args: argparse.Namespace) -> int:
     policy = read_policy(args.file)
     store = policy_table.store_of(args)
+    now = policy_table.now()
+    detail: policy_table.Detail = {"rules": len(policy.rules), "cameras": len(policy.cameras), "note": args.note}
+    policy_table.audit(args, "policy.apply", f"policy/{policy.site}", detail)
     try:
-        version = store.apply(policy, by=policy_table.caller(args), note=args.note, now=policy_table.now())
+        version = store.apply(policy, by=policy_table.caller(args), note=args.note, now=now)
     except PolicyConflictError as error:
         raise CommandError(str(error)) from error
     print("\n".join([f"Applied version {version} of {policy.site}'s policy.", *summary(policy)]))

@@ -1,15 +1,21 @@
 """The site proxy kit: what an office's proxy host runs to push each camera's RTSP feed into its Kinesis
-video stream with the KVS producer SDK's GStreamer element (kvssink). Pure: cameras and settings in,
-files (path -> text) out.
+video stream with the KVS producer SDK's GStreamer element (kvssink) and, in image mode, to sample each
+camera's frames (`facewatch sampler run`). Pure: cameras and settings in, files (path -> text) out.
 
-Layout (paths under root/ are installed at /):
+Every path and unit is namespaced by the kit's name (facewatch-<stack>-<site>), so several stacks' or sites' kits
+share one host without touching each other: each install.sh manages only the units its own manifest lists.
+
+Layout (paths under root/ are installed at /; KIT is the kit's name):
   install.sh, README.txt
-  root/etc/facewatch-proxy/proxy.env        region, credentials source, kvssink location
-  root/etc/facewatch-proxy/aws-config       the AWS CLI profile the scripts use (never long-lived keys)
-  root/etc/facewatch-proxy/cameras          the camera ids, one a line (the health check's list)
-  root/etc/systemd/system/facewatch-camera-<id>.service    one per camera, restarted whenever it stops
-  root/etc/systemd/system/facewatch-proxy-health.{service,timer}
-  root/usr/local/lib/facewatch-proxy/stream-camera, health-check (+ the credentials helper)
+  root/etc/facewatch-proxy/KIT/proxy.env        region, credentials source, kvssink location, mode
+  root/etc/facewatch-proxy/KIT/aws-config       the AWS CLI profile the scripts use (never long-lived keys)
+  root/etc/facewatch-proxy/KIT/cameras          the camera ids, one a line (the health check's list)
+  root/etc/facewatch-proxy/KIT/units            the units this kit installs (install.sh's manifest)
+  root/etc/facewatch-proxy/KIT/sampler/<id>.env image mode: each camera's sampler settings
+  root/etc/systemd/system/KIT-camera-<id>.service    one per camera, restarted whenever it stops
+  root/etc/systemd/system/KIT-sampler-<id>.service   image mode: one per camera, beside it
+  root/etc/systemd/system/KIT-health.{service,timer}
+  root/usr/local/lib/facewatch-proxy/KIT/stream-camera, health-check (+ the credentials helper)
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ from facewatch_cli.registry import RegisteredCamera
 
 CredentialsSource = Literal["iot-certificate", "instance-profile"]
 CREDENTIALS_SOURCES: tuple[CredentialsSource, ...] = ("iot-certificate", "instance-profile")
+DetectionMode = Literal["image", "stream"]
+DETECTION_MODES: tuple[DetectionMode, ...] = ("image", "stream")
 
-CONFIG_DIR = "/etc/facewatch-proxy"
-LIB_DIR = "/usr/local/lib/facewatch-proxy"
 UNIT_DIR = "/etc/systemd/system"
 SERVICE_USER = "facewatch-proxy"
-KVS_CREDENTIAL_FILE = "/run/facewatch-proxy/kvs-credential"
 DEFAULT_KVSSINK_DIR = "/opt/amazon-kinesis-video-streams-producer-sdk-cpp/build"
+# Where `pip install` put the sampler on the host (docs/image-mode.md, "Install the sampler").
+DEFAULT_SAMPLER_COMMAND = "/opt/facewatch-sampler/bin/facewatch"
+SAMPLER_MEMORY_MAX_MB = 512
 MARKER_FILE = ".facewatch-proxy-kit"
 # 1080p H.264 from a security camera: 2-4 Mbit/s each, sent on unchanged (no transcoding).
 UPLINK_MBITS_PER_CAMERA = (2, 4)
@@ -39,6 +47,19 @@ UNIT_MEMORY_MAX_MB = 384
 HEALTH_WINDOW_SECONDS = 300
 HEALTH_INTERVAL = "5min"
 _UNIT_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_KIT_NAME = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class SamplerSettings:
+    """What each image-mode sampler of the kit is told (the stack's outputs)."""
+
+    stream_name: str
+    collection_id: str
+    face_match_threshold: str
+    metrics_namespace: str
+    fleet_cameras: int
+    command: str = DEFAULT_SAMPLER_COMMAND
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +71,49 @@ class ProxySettings:
     iot_role_alias: str | None = None
     iot_thing_name: str | None = None
     kvssink_dir: str = DEFAULT_KVSSINK_DIR
+    # The namespace of every path and unit (kit_name()); "" keeps the name of the site alone.
+    kit: str = ""
+    sampler: SamplerSettings | None = None  # image mode when set
+
+    @property
+    def name(self) -> str:
+        return self.kit or kit_name(None, self.site)
+
+    @property
+    def mode(self) -> DetectionMode:
+        return "image" if self.sampler is not None else "stream"
+
+    @property
+    def config_dir(self) -> str:
+        return f"/etc/facewatch-proxy/{self.name}"
+
+    @property
+    def lib_dir(self) -> str:
+        return f"/usr/local/lib/facewatch-proxy/{self.name}"
+
+    @property
+    def kvs_credential_file(self) -> str:
+        return f"/run/facewatch-proxy/{self.name}/kvs-credential"
+
+    def unit(self, role: str, camera_id: str | None = None) -> str:
+        """<kit>-<role>[-<camera id>].service (or .timer when role ends with it)."""
+        suffix = "" if role.endswith((".timer", ".service")) else ".service"
+        return f"{self.name}-{role}" + (f"-{camera_id}" if camera_id else "") + suffix
 
 
-def unit_name(camera_id: str) -> str:
-    return f"facewatch-camera-{camera_id}.service"
+def kit_name(stack: str | None, site: str) -> str:
+    """<stack>-<site> in lowercase letters, digits and dashes, starting with facewatch: unique per stack and
+    site on a host, e.g. facewatch-seoul-seoul-hq."""
+    name = _NOT_KIT_NAME.sub("-", f"{stack or ''}-{site}".lower()).strip("-")
+    return name if name.startswith("facewatch") else f"facewatch-{name}"
+
+
+def unit_name(camera_id: str, settings: ProxySettings) -> str:
+    return settings.unit("camera", camera_id)
+
+
+def sampler_unit_name(camera_id: str, settings: ProxySettings) -> str:
+    return settings.unit("sampler", camera_id)
 
 
 def default_thing_name(site: str) -> str:
@@ -76,13 +136,14 @@ def camera_unit(camera: RegisteredCamera, settings: ProxySettings) -> str:
     after = "network-online.target"
     wants = "network-online.target"
     if settings.credentials == "instance-profile":
-        after += " facewatch-kvs-credentials.service"
-        wants += " facewatch-kvs-credentials.service"
+        after += " " + settings.unit("kvs-credentials")
+        wants += " " + settings.unit("kvs-credentials")
     return f"""\
 # facewatch camera {_unit_text(_describe(camera))}
-# Generated by `facewatch proxy config --site {_unit_text(settings.site)}`: regenerate it rather than edit it.
+# Generated by `facewatch proxy config --site {_unit_text(settings.site)}` (kit {settings.name}): regenerate it
+# rather than edit it.
 [Unit]
-Description=facewatch: camera {_unit_text(camera.camera_id)} RTSP -> Kinesis video stream {_unit_text(camera.camera_id)}
+Description=facewatch {settings.name}: camera {_unit_text(camera.camera_id)} RTSP -> Kinesis video stream
 Wants={wants}
 After={after}
 # Never give up: a camera reboot or a long WAN outage must not leave the unit failed for good.
@@ -92,12 +153,12 @@ StartLimitIntervalSec=0
 Type=exec
 User={SERVICE_USER}
 Group={SERVICE_USER}
-EnvironmentFile={CONFIG_DIR}/proxy.env
+EnvironmentFile={settings.config_dir}/proxy.env
 Environment=FACEWATCH_STREAM_NAME={camera.camera_id}
 # Where the RTSP URL (with its password) is kept; stream-camera fetches it at each start.
 Environment=FACEWATCH_RTSP_URL_STORE={secret.store}
 Environment=FACEWATCH_RTSP_URL_SECRET={secret.name}
-ExecStart={LIB_DIR}/stream-camera
+ExecStart={settings.lib_dir}/stream-camera
 # gst-launch exits 0 when the camera ends the stream: restart then too, not only on failure.
 Restart=always
 RestartSec=10
@@ -113,9 +174,77 @@ WantedBy=multi-user.target
 """
 
 
+def sampler_unit(camera: RegisteredCamera, settings: ProxySettings) -> str:
+    assert settings.sampler is not None
+    return f"""\
+# facewatch image-mode sampler for camera {_unit_text(_describe(camera))}
+# Generated by `facewatch proxy config --site {_unit_text(settings.site)}` (kit {settings.name}): regenerate it
+# rather than edit it.
+[Unit]
+Description=facewatch {settings.name}: sampler for camera {_unit_text(camera.camera_id)} (frames -> face-search records)
+Wants=network-online.target
+After=network-online.target {unit_name(camera.camera_id, settings)}
+# Never give up: a camera reboot or a long outage must not leave the unit failed for good.
+StartLimitIntervalSec=0
+
+[Service]
+Type=exec
+User={SERVICE_USER}
+Group={SERVICE_USER}
+EnvironmentFile={settings.config_dir}/proxy.env
+EnvironmentFile={settings.config_dir}/sampler/{camera.camera_id}.env
+ExecStart={settings.sampler.command} sampler run
+# The sampler reconnects to the camera itself; this restarts it if it ever exits.
+Restart=always
+RestartSec=10
+# SIGTERM ends the run after the frame in hand and writes what is pending.
+TimeoutStopSec=30
+# $RUNTIME_DIRECTORY/status.json: online/offline, frames, calls, records (rewritten every minute).
+RuntimeDirectory=facewatch-sampler/{settings.name}/{camera.camera_id}
+# The video matters more than the sampling: the KVS producer keeps the CPU when the host is busy.
+Nice=10
+CPUWeight=50
+MemoryMax={SAMPLER_MEMORY_MAX_MB}M
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def sampler_env(camera: RegisteredCamera, settings: ProxySettings) -> str:
+    """The camera's FACEWATCH_SAMPLER_<OPTION> settings (facewatch_cli/sampler.py reads them)."""
+    sampler, secret = settings.sampler, camera.rtsp_url_secret
+    assert sampler is not None
+    assert secret is not None
+    return (
+        "\n".join(
+            [
+                f"# facewatch image-mode sampler for camera {camera.camera_id} (kit {settings.name}).",
+                "# Every FACEWATCH_SAMPLER_<OPTION> is an option of `facewatch sampler run` (docs/image-mode.md).",
+                f"FACEWATCH_SAMPLER_CAMERA={camera.camera_id}",
+                f"FACEWATCH_SAMPLER_STREAM_NAME={sampler.stream_name}",
+                f"FACEWATCH_SAMPLER_COLLECTION_ID={sampler.collection_id}",
+                f"FACEWATCH_SAMPLER_FACE_MATCH_THRESHOLD={sampler.face_match_threshold}",
+                "# The stack's cameras share the account's Rekognition TPS: this one uses 1/N of it.",
+                f"FACEWATCH_SAMPLER_FLEET_CAMERAS={sampler.fleet_cameras}",
+                "# The CameraOnline heartbeat the stack's offline alarm reads, and the other per-camera metrics.",
+                f"FACEWATCH_SAMPLER_METRICS_NAMESPACE={sampler.metrics_namespace}",
+                "# Where the RTSP URL (with its password) is kept, as for the camera's KVS unit.",
+                f"FACEWATCH_RTSP_URL_STORE={secret.store}",
+                f"FACEWATCH_RTSP_URL_SECRET={secret.name}",
+            ]
+        )
+        + "\n"
+    )
+
+
 def proxy_env(settings: ProxySettings) -> str:
     lines = [
-        f"# facewatch site proxy for {settings.site}: settings every camera unit and script reads.",
+        f"# facewatch site proxy for {settings.site} (kit {settings.name}): settings every unit and script reads.",
         "# No AWS keys here: credentials are temporary, from "
         + (
             "the AWS IoT credentials provider (the host's certificate)."
@@ -123,13 +252,16 @@ def proxy_env(settings: ProxySettings) -> str:
             else "the host's IAM role (instance profile)."
         ),
         f"AWS_REGION={settings.region}",
-        f"AWS_CONFIG_FILE={CONFIG_DIR}/aws-config",
+        f"AWS_CONFIG_FILE={settings.config_dir}/aws-config",
         "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
         f"FACEWATCH_CREDENTIALS={settings.credentials}",
         "# Where the KVS producer SDK (built with -DBUILD_GSTREAMER_PLUGIN=ON) put libgstkvssink.so.",
         f"GST_PLUGIN_PATH={settings.kvssink_dir}",
         f"KVS_STORAGE_SIZE_MB={KVS_STORAGE_SIZE_MB}",
         f"FACEWATCH_HEALTH_WINDOW_SECONDS={HEALTH_WINDOW_SECONDS}",
+        f"FACEWATCH_KIT={settings.name}",
+        f"FACEWATCH_CONFIG_DIR={settings.config_dir}",
+        f"FACEWATCH_DETECTION_MODE={settings.mode}",
         "# kvssink reads credential expiry times as local time: keep the services in UTC.",
         "TZ=UTC",
     ]
@@ -138,12 +270,12 @@ def proxy_env(settings: ProxySettings) -> str:
             f"IOT_CREDENTIAL_ENDPOINT={settings.iot_endpoint}",
             f"IOT_ROLE_ALIAS={settings.iot_role_alias}",
             f"IOT_THING_NAME={settings.iot_thing_name}",
-            f"IOT_CERT_PATH={CONFIG_DIR}/iot/certificate.pem",
-            f"IOT_KEY_PATH={CONFIG_DIR}/iot/private.key",
-            f"IOT_CA_PATH={CONFIG_DIR}/iot/AmazonRootCA1.pem",
+            f"IOT_CERT_PATH={settings.config_dir}/iot/certificate.pem",
+            f"IOT_KEY_PATH={settings.config_dir}/iot/private.key",
+            f"IOT_CA_PATH={settings.config_dir}/iot/AmazonRootCA1.pem",
         ]
     else:
-        lines.append(f"KVS_CREDENTIAL_FILE={KVS_CREDENTIAL_FILE}")
+        lines.append(f"KVS_CREDENTIAL_FILE={settings.kvs_credential_file}")
     return "\n".join(lines) + "\n"
 
 
@@ -153,7 +285,7 @@ def aws_config(settings: ProxySettings) -> str:
 # The AWS CLI (secret lookup, health check) takes temporary credentials from the IoT credentials provider.
 [default]
 region = {settings.region}
-credential_process = {LIB_DIR}/iot-credentials
+credential_process = {settings.lib_dir}/iot-credentials
 """
     return f"""\
 # The AWS CLI (secret lookup, health check) finds the host's IAM role in the instance metadata.
@@ -163,7 +295,7 @@ region = {settings.region}
 
 
 STREAM_CAMERA = r"""#!/bin/sh
-# Streams one camera into its Kinesis video stream; run by facewatch-camera-<id>.service.
+# Streams one camera into its Kinesis video stream; run by <kit>-camera-<id>.service.
 # The RTSP URL is fetched from Secrets Manager / SSM at each start and never written to disk.
 set -eu
 : "${FACEWATCH_STREAM_NAME:?}" "${FACEWATCH_RTSP_URL_STORE:?}" "${FACEWATCH_RTSP_URL_SECRET:?}"
@@ -228,10 +360,12 @@ mv "$KVS_CREDENTIAL_FILE.new" "$KVS_CREDENTIAL_FILE"
 """
 
 HEALTH_CHECK = rf"""#!/bin/sh
-# For each camera: is its unit active, and did its Kinesis video stream receive a fragment in the last
-# FACEWATCH_HEALTH_WINDOW_SECONDS (ListFragments)? A unit that runs but sends nothing is restarted.
-# Exit 1 when any camera is unhealthy (the timer's unit then shows failed: `systemctl --failed`).
+# For each camera of this kit: is its unit active (and in image mode its sampler's), and did its Kinesis
+# video stream receive a fragment in the last FACEWATCH_HEALTH_WINDOW_SECONDS (ListFragments)? A unit that
+# runs but sends nothing is restarted. Exit 1 when any camera is unhealthy (the timer's unit then shows
+# failed: `systemctl --failed`).
 set -u
+: "${{FACEWATCH_KIT:?}}" "${{FACEWATCH_CONFIG_DIR:?}}"
 window="${{FACEWATCH_HEALTH_WINDOW_SECONDS:-{HEALTH_WINDOW_SECONDS}}}"
 now=$(date -u +%s)
 start=$(date -u -d "@$((now - window))" +%Y-%m-%dT%H:%M:%SZ)
@@ -239,9 +373,13 @@ end=$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)
 status=0
 while read -r camera; do
   [ -n "$camera" ] || continue
-  unit="facewatch-camera-$camera.service"
+  unit="$FACEWATCH_KIT-camera-$camera.service"
   if ! systemctl is-active --quiet "$unit"; then
     echo "UNHEALTHY $camera: $unit is $(systemctl is-active "$unit")"; status=1; continue
+  fi
+  sampler="$FACEWATCH_KIT-sampler-$camera.service"
+  if [ "${{FACEWATCH_DETECTION_MODE:-stream}}" = image ] && ! systemctl is-active --quiet "$sampler"; then
+    echo "UNHEALTHY $camera: $sampler is $(systemctl is-active "$sampler")"; status=1; continue
   fi
   since=$(date -u -d "$(systemctl show -P ActiveEnterTimestamp "$unit")" +%s)
   if [ $((now - since)) -lt "$window" ]; then
@@ -263,24 +401,28 @@ while read -r camera; do
   else
     echo "OK $camera"
   fi
-done < {CONFIG_DIR}/cameras
+done < "$FACEWATCH_CONFIG_DIR/cameras"
 exit $status
 """
 
-HEALTH_SERVICE = f"""\
+
+def health_service(settings: ProxySettings) -> str:
+    return f"""\
 [Unit]
-Description=facewatch: check every camera unit is active and its Kinesis video stream receives video
+Description=facewatch {settings.name}: check every camera unit is active and its Kinesis video stream receives video
 
 [Service]
 Type=oneshot
 # root: it restarts camera units that run but send nothing.
-EnvironmentFile={CONFIG_DIR}/proxy.env
-ExecStart={LIB_DIR}/health-check
+EnvironmentFile={settings.config_dir}/proxy.env
+ExecStart={settings.lib_dir}/health-check
 """
 
-HEALTH_TIMER = f"""\
+
+def health_timer(settings: ProxySettings) -> str:
+    return f"""\
 [Unit]
-Description=facewatch: camera health check every {HEALTH_INTERVAL}
+Description=facewatch {settings.name}: camera health check every {HEALTH_INTERVAL}
 
 [Timer]
 OnBootSec=10min
@@ -290,9 +432,11 @@ OnUnitActiveSec={HEALTH_INTERVAL}
 WantedBy=timers.target
 """
 
-CREDENTIALS_SERVICE = f"""\
+
+def credentials_service(settings: ProxySettings) -> str:
+    return f"""\
 [Unit]
-Description=facewatch: refresh kvssink's temporary credentials from the host's IAM role
+Description=facewatch {settings.name}: refresh kvssink's temporary credentials from the host's IAM role
 Wants=network-online.target
 After=network-online.target
 
@@ -300,15 +444,17 @@ After=network-online.target
 Type=oneshot
 User={SERVICE_USER}
 Group={SERVICE_USER}
-EnvironmentFile={CONFIG_DIR}/proxy.env
-RuntimeDirectory=facewatch-proxy
+EnvironmentFile={settings.config_dir}/proxy.env
+RuntimeDirectory=facewatch-proxy/{settings.name}
 RuntimeDirectoryPreserve=yes
-ExecStart={LIB_DIR}/refresh-kvs-credentials
+ExecStart={settings.lib_dir}/refresh-kvs-credentials
 """
 
-CREDENTIALS_TIMER = """\
+
+def credentials_timer(settings: ProxySettings) -> str:
+    return f"""\
 [Unit]
-Description=facewatch: refresh kvssink's temporary credentials every 15 minutes
+Description=facewatch {settings.name}: refresh kvssink's temporary credentials every 15 minutes
 
 [Timer]
 OnBootSec=0
@@ -319,36 +465,68 @@ WantedBy=timers.target
 """
 
 
-def install_script(cameras: list[RegisteredCamera], settings: ProxySettings) -> str:
-    units = " ".join(unit_name(camera.camera_id) for camera in cameras)
-    timers = "facewatch-proxy-health.timer"
+def camera_units(cameras: list[RegisteredCamera], settings: ProxySettings) -> list[str]:
+    """The units install.sh enables per camera: the KVS producer, and in image mode the sampler."""
+    units = [unit_name(camera.camera_id, settings) for camera in cameras]
+    if settings.sampler is not None:
+        units += [sampler_unit_name(camera.camera_id, settings) for camera in cameras]
+    return units
+
+
+def timers(settings: ProxySettings) -> list[str]:
+    found = [settings.unit("health.timer")]
     if settings.credentials == "instance-profile":
-        timers = "facewatch-kvs-credentials.timer " + timers
+        found.insert(0, settings.unit("kvs-credentials.timer"))
+    return found
+
+
+def install_script(cameras: list[RegisteredCamera], settings: ProxySettings) -> str:
+    units = " ".join(camera_units(cameras, settings))
+    config, manifest = f'"$root"{settings.config_dir}', f'"$root"{settings.config_dir}/units'
+    sampler_check = ""
+    if settings.sampler is not None:
+        command = settings.sampler.command
+        sampler_check = f"""\
+# Image mode: the samplers run `facewatch sampler run` from the sampler's own environment.
+if [ ! -x "$root"{command} ]; then
+  echo "install the sampler first ({command}): see docs/image-mode.md, 'Install the sampler'" >&2
+  exit 1
+fi
+"""
     return f"""\
 #!/bin/sh
-# Installs the facewatch proxy kit for {settings.site}; run as root in the kit's directory. Re-run it after
-# regenerating the kit: it also stops the units of cameras no longer in the kit.
+# Installs the facewatch proxy kit {settings.name} (site {settings.site}); run as root in the kit's directory.
+# Re-run it after regenerating the kit: it stops the units of cameras no longer in the kit. It manages only
+# the units its own manifest ({settings.config_dir}/units) lists: other kits on this host are left alone.
+# FACEWATCH_ROOT (default: none) installs under another root directory, e.g. an image being built.
 set -eu
 cd "$(dirname "$0")"
-id {SERVICE_USER} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin {SERVICE_USER}
-cp -R root/. /
-chmod 0755 {LIB_DIR}/*
-chmod 0644 {CONFIG_DIR}/proxy.env {CONFIG_DIR}/aws-config {CONFIG_DIR}/cameras
-# The certificate's private key: readable by root and the camera units' user only.
-if [ -d {CONFIG_DIR}/iot ]; then
-  chown -R root:{SERVICE_USER} {CONFIG_DIR}/iot
-  chmod 0750 {CONFIG_DIR}/iot
-  chmod 0640 {CONFIG_DIR}/iot/*
-fi
+root="${{FACEWATCH_ROOT:-}}"
+{sampler_check}id {SERVICE_USER} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin \\
+  {SERVICE_USER}
+previous=""
+if [ -f {manifest} ]; then previous=$(cat {manifest}); fi
+mkdir -p "$root"/
+cp -R root/. "$root"/
+chmod 0755 "$root"{settings.lib_dir}/*
+chmod 0644 {config}/proxy.env {config}/aws-config {config}/cameras {manifest}
+# The certificate's private key (and the samplers' settings): readable by root and the units' user only.
+for private in {config}/iot {config}/sampler; do
+  if [ -d "$private" ]; then
+    chown -R root:{SERVICE_USER} "$private"
+    chmod 0750 "$private"
+    chmod 0640 "$private"/*
+  fi
+done
 keep=" {units} "
-for unit in $(cd {UNIT_DIR} && ls facewatch-camera-*.service 2>/dev/null); do
+for unit in $previous; do
   case "$keep" in
     *" $unit "*) ;;
-    *) systemctl disable --now "$unit" || true; rm -f "{UNIT_DIR}/$unit" ;;
+    *) systemctl disable --now "$unit" || true; rm -f "$root{UNIT_DIR}/$unit" ;;
   esac
 done
 systemctl daemon-reload
-systemctl enable --now {timers}
+systemctl enable --now {" ".join(timers(settings))}
 systemctl enable {units}
 systemctl restart {units}
 systemctl --no-pager --lines=0 status {units}
@@ -364,6 +542,12 @@ def bandwidth_line(camera_count: int) -> str:
 
 
 def kit_readme(cameras: list[RegisteredCamera], settings: ProxySettings) -> str:
+    sampler_line = ""
+    if settings.sampler is not None:
+        sampler_line = (
+            f", and a sampler {settings.unit('sampler', '<id>')} (image mode: frames -> face-search records, "
+            f"settings in {settings.config_dir}/sampler/<id>.env; install the sampler at {settings.sampler.command})"
+        )
     rows = "\n".join(
         f"  {camera.camera_id:<32} {_describe(camera)}  (RTSP URL: {camera.rtsp_url_secret.store} "
         f"{camera.rtsp_url_secret.name})"
@@ -373,7 +557,7 @@ def kit_readme(cameras: list[RegisteredCamera], settings: ProxySettings) -> str:
     if settings.credentials == "iot-certificate":
         credentials = f"""\
 Credentials: the AWS IoT credentials provider. Put this host's IoT thing ({settings.iot_thing_name}) certificate,
-private key and the Amazon root CA in {CONFIG_DIR}/iot/ as certificate.pem, private.key and
+private key and the Amazon root CA in {settings.config_dir}/iot/ as certificate.pem, private.key and
 AmazonRootCA1.pem before running install.sh. The role alias {settings.iot_role_alias} gives temporary
 credentials; no AWS keys are stored on this host."""
     else:
@@ -383,8 +567,11 @@ credentials to a tmpfs file for kvssink every 15 minutes; no AWS keys are stored
     return f"""\
 facewatch site proxy kit - site {settings.site}, Region {settings.region}
 
-Cameras ({len(cameras)}), each a systemd unit facewatch-camera-<id>.service streaming to the Kinesis video
-stream of the same name:
+Kit {settings.name}: every unit and path of this kit carries that name, so other kits (other stacks or
+sites) on this host are left alone. Detection mode: {settings.mode}.
+
+Cameras ({len(cameras)}), each a systemd unit {settings.unit("camera", "<id>")} streaming to the Kinesis
+video stream of the same name{sampler_line}:
 {rows}
 
 {bandwidth_line(len(cameras))}
@@ -397,7 +584,7 @@ jq; reaches the cameras on RTSP (TCP 554) and AWS on HTTPS (TCP 443). No transco
 {credentials}
 
 Install: sudo ./install.sh
-Check:   systemctl status 'facewatch-camera-*'; journalctl -u facewatch-proxy-health --since today
+Check:   systemctl status '{settings.name}-*'; journalctl -u {settings.unit("health")} --since today
 """
 
 
@@ -410,26 +597,35 @@ class KitFile:
 
 def render_kit(cameras: list[RegisteredCamera], settings: ProxySettings) -> list[KitFile]:
     """Every file of the kit, in a stable order. Each camera must have an RTSP URL secret."""
+    config, lib, units = f"root{settings.config_dir}", f"root{settings.lib_dir}", f"root{UNIT_DIR}"
+    manifest = "".join(f"{unit}\n" for unit in camera_units(cameras, settings))
     files = [
         KitFile("README.txt", kit_readme(cameras, settings)),
         KitFile("install.sh", install_script(cameras, settings), executable=True),
-        KitFile(f"root{CONFIG_DIR}/proxy.env", proxy_env(settings)),
-        KitFile(f"root{CONFIG_DIR}/aws-config", aws_config(settings)),
-        KitFile(f"root{CONFIG_DIR}/cameras", "".join(f"{camera.camera_id}\n" for camera in cameras)),
-        KitFile(f"root{LIB_DIR}/stream-camera", STREAM_CAMERA, executable=True),
-        KitFile(f"root{LIB_DIR}/health-check", HEALTH_CHECK, executable=True),
-        KitFile(f"root{UNIT_DIR}/facewatch-proxy-health.service", HEALTH_SERVICE),
-        KitFile(f"root{UNIT_DIR}/facewatch-proxy-health.timer", HEALTH_TIMER),
+        KitFile(f"{config}/proxy.env", proxy_env(settings)),
+        KitFile(f"{config}/aws-config", aws_config(settings)),
+        KitFile(f"{config}/cameras", "".join(f"{camera.camera_id}\n" for camera in cameras)),
+        KitFile(f"{config}/units", manifest),
+        KitFile(f"{lib}/stream-camera", STREAM_CAMERA, executable=True),
+        KitFile(f"{lib}/health-check", HEALTH_CHECK, executable=True),
+        KitFile(f"{units}/{settings.unit('health')}", health_service(settings)),
+        KitFile(f"{units}/{settings.unit('health.timer')}", health_timer(settings)),
     ]
     if settings.credentials == "iot-certificate":
-        files.append(KitFile(f"root{LIB_DIR}/iot-credentials", IOT_CREDENTIALS, executable=True))
+        files.append(KitFile(f"{lib}/iot-credentials", IOT_CREDENTIALS, executable=True))
     else:
         files += [
-            KitFile(f"root{LIB_DIR}/refresh-kvs-credentials", REFRESH_KVS_CREDENTIALS, executable=True),
-            KitFile(f"root{UNIT_DIR}/facewatch-kvs-credentials.service", CREDENTIALS_SERVICE),
-            KitFile(f"root{UNIT_DIR}/facewatch-kvs-credentials.timer", CREDENTIALS_TIMER),
+            KitFile(f"{lib}/refresh-kvs-credentials", REFRESH_KVS_CREDENTIALS, executable=True),
+            KitFile(f"{units}/{settings.unit('kvs-credentials')}", credentials_service(settings)),
+            KitFile(f"{units}/{settings.unit('kvs-credentials.timer')}", credentials_timer(settings)),
         ]
     files += [
-        KitFile(f"root{UNIT_DIR}/{unit_name(camera.camera_id)}", camera_unit(camera, settings)) for camera in cameras
+        KitFile(f"{units}/{unit_name(camera.camera_id, settings)}", camera_unit(camera, settings)) for camera in cameras
     ]
+    if settings.sampler is not None:
+        for camera in cameras:
+            files.append(KitFile(f"{config}/sampler/{camera.camera_id}.env", sampler_env(camera, settings)))
+            files.append(
+                KitFile(f"{units}/{sampler_unit_name(camera.camera_id, settings)}", sampler_unit(camera, settings))
+            )
     return files

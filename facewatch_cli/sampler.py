@@ -41,6 +41,8 @@ RTSP_URL_SECRET_ENV = "FACEWATCH_RTSP_URL_SECRET"  # noqa: S105 (a variable name
 STATUS_FILE_NAME = "status.json"
 FACE_SEARCH_STREAM_OUTPUT = "FaceSearchStreamArn"
 EMPLOYEE_COLLECTION_OUTPUT = "EmployeeCollectionId"
+# The namespace the stack's camera-offline alarms read CameraOnline from.
+METRICS_NAMESPACE_OUTPUT = "SamplerMetricsNamespace"
 # A stack parameter the sampler honours when the template has it (an optional part of the contract).
 ACCOUNT_TPS_PARAMETER = "RekognitionAccountTps"
 DEFAULTS = SamplerSettings(camera_id="x", source="x", stream_name="x", collection_id="x")
@@ -93,6 +95,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the employee face collection to search (default: --stack's EmployeeCollectionId output)",
     )
     _option(run, "--kvs-stream-arn", help="the camera's Kinesis video stream ARN (default: DescribeStream)")
+    _option(
+        run,
+        "--policy-file",
+        help="the site's alert policy file (docs/policies.md): faces outside the camera's zones are dropped "
+        "before Rekognition is asked (default: none, every face)",
+    )
     _option(run, "--fps", type=float, default=DEFAULTS.frames_per_second, help="frames sampled per second")
     _option(
         run,
@@ -177,7 +185,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="longest side of the JPEGs sent to Rekognition",
     )
     _option(run, "--status-file", type=Path, help="JSON status rewritten every minute (default: $RUNTIME_DIRECTORY)")
-    _option(run, "--metrics-namespace", default="", help="CloudWatch namespace for per-camera metrics (empty = off)")
+    _option(
+        run,
+        "--metrics-namespace",
+        default="",
+        help="CloudWatch namespace for per-camera metrics, CameraOnline included (default: --stack's "
+        "SamplerMetricsNamespace output, which its camera-offline alarms read; else off)",
+    )
     _option(run, "--max-frames", type=int, help="stop after sampling this many frames (trials)")
     _option(run, "--duration", type=float, metavar="SECONDS", help="stop after this long (trials)")
     run.set_defaults(run=run_sampler)
@@ -192,6 +206,7 @@ class StackSettings:
     face_match_threshold: float | None = None
     account_tps: float | None = None
     fleet_cameras: int | None = None
+    metrics_namespace: str | None = None
 
 
 @aws_errors
@@ -208,9 +223,10 @@ def stack_settings(session: boto3.session.Session, stack_name: str) -> StackSett
     return StackSettings(
         stream_name=stream_arn.rsplit("/", 1)[-1] if stream_arn else None,
         collection_id=outputs.get(EMPLOYEE_COLLECTION_OUTPUT),
-        face_match_threshold=_number(parameters.get("FaceMatchThreshold")),
+        face_match_threshold=_number(outputs.get("FaceMatchThreshold") or parameters.get("FaceMatchThreshold")),
         account_tps=_number(parameters.get(ACCOUNT_TPS_PARAMETER)),
         fleet_cameras=len(cameras) or None,
+        metrics_namespace=outputs.get(METRICS_NAMESPACE_OUTPUT) or None,
     )
 
 
@@ -326,6 +342,7 @@ def run_sampler(args: argparse.Namespace) -> int:
     try:
         from facewatch_sampler.app import Reporting, build_sampler
         from facewatch_sampler.local_detector import LocalDetectorUnavailable
+        from facewatch_sampler.zones import ZonePolicyError, camera_zones
     except ModuleNotFoundError as error:
         raise CommandError(f"image mode needs {error.name}: pip install 'facewatch[sampler]' on this host") from error
     session = session_for(args)
@@ -334,9 +351,15 @@ def run_sampler(args: argparse.Namespace) -> int:
     stack = stack_settings(session, args.stack) if args.stack else StackSettings()
     settings = settings_from(args, resolve_source(args, session), stack)
     check_stream(session, settings.stream_name)
-    reporting = Reporting(status_file=status_file(args), metrics_namespace=args.metrics_namespace or None)
+    reporting = Reporting(
+        status_file=status_file(args), metrics_namespace=args.metrics_namespace or stack.metrics_namespace
+    )
     try:
-        sampler = aws_errors(build_sampler)(settings, session, reporting=reporting)
+        zones = camera_zones(Path(args.policy_file), settings.camera_id) if args.policy_file else ()
+    except ZonePolicyError as error:
+        raise CommandError(str(error)) from error
+    try:
+        sampler = aws_errors(build_sampler)(settings, session, reporting=reporting, zones=zones)
     except LocalDetectorUnavailable as error:
         raise CommandError(str(error)) from error
     with stopped_by_signals(sampler):

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     list_ = commands.add_parser("list", help="snoozes in force")
     list_.add_argument("--json", action="store_true")
-    policy_table.add_arguments(list_)
+    policy_table.add_arguments(list_, changes=False)
     list_.set_defaults(run=list_snoozes)
 
     end = commands.add_parser("end", help="end a snooze now")
@@ -74,7 +74,9 @@ def add_snooze(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from error
     except ValidationError as error:
         raise CommandError(f"snooze: {error.errors(include_url=False, include_input=False)[0]['msg']}") from None
-    store.put_snooze(snooze, now=now)
+    detail: policy_table.Detail = {"until": policy_table.when(until), "minutes": args.minutes, "reason": args.reason}
+    policy_table.audit(args, "snooze.add", f"snooze/{args.scope}/{args.target}", detail)
+    store.put_snooze(snooze)
     print(f"Snoozed {args.scope} {args.target} until {policy_table.when(until)} (id {snooze.snooze_id}).")
     return 0
 
@@ -95,8 +97,12 @@ def list_snoozes(args: argparse.Namespace) -> int:
 
 @clients.aws_errors
 def end_snooze(args: argparse.Namespace) -> int:
+    store = policy_table.store_of(args)
+    if not any(s.snooze_id == args.snooze_id for s in store.load_current().snoozes):
+        raise CommandError(f"no snooze {args.snooze_id} (it may have ended already)")
+    policy_table.audit(args, "snooze.end", f"snooze/{args.snooze_id}", {})
     try:
-        policy_table.store_of(args).end_snooze(args.snooze_id, by=policy_table.caller(args), now=policy_table.now())
+        store.end_snooze(args.snooze_id)
     except KeyError:
         raise CommandError(f"no snooze {args.snooze_id} (it may have ended already)") from None
     print(f"Ended snooze {args.snooze_id}.")

@@ -35,6 +35,14 @@ DETECTOR_FUNCTION = StackResource("--detector-function", "DetectorFunctionArn", 
 PROXY_ROLE_ALIAS = StackResource(
     "--iot-role-alias", "ProxyRoleAliasName", "the AWS IoT role alias the site proxies assume"
 )
+DETECTION_MODE = StackResource("--detection-mode", "DetectionMode", "how the stack finds faces (image or stream)")
+FACE_SEARCH_STREAM = StackResource(
+    "--face-search-stream", "FaceSearchStreamArn", "the Kinesis data stream the samplers write to (name or ARN)"
+)
+FACE_MATCH_THRESHOLD = StackResource("--face-match-threshold", "FaceMatchThreshold", "the stack's FaceMatchThreshold")
+SAMPLER_METRICS_NAMESPACE = StackResource(
+    "--metrics-namespace", "SamplerMetricsNamespace", "the CloudWatch namespace of the samplers' metrics"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser, *resources: StackResource) -> None:

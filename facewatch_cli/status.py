@@ -1,5 +1,7 @@
-"""`facewatch status`: is every camera watched? Per camera, the face-search stream processor's state,
-how long ago its data stream last received a record, and the detector's iterator age.
+"""`facewatch status`: is every camera watched? Per stream-mode camera, the face-search stream processor's
+state, how long ago its data stream last received a record, and the detector's iterator age. Per
+image-mode camera (no processor), its sampler's heartbeat: when it last reported, whether the camera is
+online, its share of the Rekognition budget used, frames it could not afford, and its last record.
 
 The age of the last record comes from CloudWatch (AWS/Kinesis IncomingRecords, per minute), one
 GetMetricData call for every camera. Reading the stream cannot answer it: an iterator at LATEST returns
@@ -35,7 +37,17 @@ if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
 
 RUNNING = "RUNNING"
-NO_PROCESSOR = "no stream processor reads this camera's video stream"
+NO_PROCESSOR = "no stream processor reads this camera's video stream, and no sampler reports for it"
+DEFAULT_SAMPLER_NAMESPACE = "Facewatch/Sampler"
+# The sampler's per-camera metrics (facewatch_sampler/metrics.py: names are a contract, never renamed).
+HEARTBEAT = "CameraOnline"
+SAMPLER_METRICS = {
+    HEARTBEAT: "Maximum",
+    "RecordsWritten": "Sum",
+    "RekognitionBudgetUse": "Maximum",
+    "FramesOverBudget": "Sum",
+    "FramesDropped": "Sum",
+}
 METRIC_PERIOD_SECONDS = 60
 # How far back a quiet stream's last record is looked for.
 LOOKBACK = timedelta(hours=3)
@@ -62,7 +74,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "status",
         help="per camera: stream processor state, last record's age, detector lag",
         description="Flags each camera whose stream processor is not RUNNING or whose data stream has gone "
-        "quiet, and the detector when it lags. Exit code 3 when anything needs attention.",
+        "quiet, each image-mode camera whose sampler reports it offline, has stopped reporting or skipped frames "
+        "over its Rekognition budget, and the detector when it lags. Exit code 3 when anything needs attention.",
     )
     status.add_argument(
         "--quiet-after",
@@ -79,7 +92,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="flag the detector when its iterator age (how far it lags the stream) exceeds this (default 1m)",
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    stack_outputs.add_arguments(status, stack_outputs.CAMERA_TABLE, stack_outputs.DETECTOR_FUNCTION)
+    status.add_argument(
+        stack_outputs.DETECTION_MODE.flag,
+        dest=stack_outputs.DETECTION_MODE.dest,
+        choices=("image", "stream"),
+        help="image: every camera is checked by its sampler's heartbeat, no stream processor is looked for "
+        "(default: --stack's DetectionMode; without it, a camera without a processor is checked by its heartbeat)",
+    )
+    stack_outputs.add_arguments(
+        status, stack_outputs.CAMERA_TABLE, stack_outputs.DETECTOR_FUNCTION, stack_outputs.SAMPLER_METRICS_NAMESPACE
+    )
     status.set_defaults(run=show_status)
 
 
@@ -115,12 +137,25 @@ class Detector:
 
 
 @dataclass(frozen=True, slots=True)
+class SamplerHeartbeat:
+    """An image-mode camera's sampler as its metrics tell it (None: no datapoint in the window)."""
+
+    last_heartbeat_at: datetime | None = None
+    online: bool | None = None
+    last_record_at: datetime | None = None
+    budget_use_percent: float | None = None  # the highest in the last quiet-after window
+    frames_over_budget: int = 0  # in the last quiet-after window
+    frames_dropped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class CameraHealth:
     camera_id: str
     place: CameraPlace | None
     processor: Processor | None
     last_record_at: datetime | None
     problems: tuple[str, ...] = field(default=())
+    sampler: SamplerHeartbeat | None = None
 
 
 def describe_age(age: timedelta) -> str:
@@ -153,6 +188,23 @@ def processor_problems(
     return problems
 
 
+def sampler_problems(heartbeat: SamplerHeartbeat, now: datetime, quiet_after: timedelta) -> list[str]:
+    last = heartbeat.last_heartbeat_at
+    if last is None:
+        return [f"no sampler heartbeat in the last {describe_age(LOOKBACK)} (is its sampler running?)"]
+    problems = []
+    if now - last > quiet_after:
+        problems.append(f"sampler silent for {describe_age(now - last)} (over {describe_age(quiet_after)})")
+    elif heartbeat.online is False:
+        problems.append("camera offline: its sampler cannot read it")
+    if heartbeat.frames_over_budget:
+        problems.append(
+            f"{heartbeat.frames_over_budget} frame(s) with a face skipped over the Rekognition budget "
+            f"in the last {describe_age(quiet_after)}"
+        )
+    return problems
+
+
 def assess(
     places: Mapping[str, CameraPlace],
     processors: Sequence[Processor],
@@ -160,6 +212,9 @@ def assess(
     detector: Detector | None,
     now: datetime,
     quiet_after: timedelta,
+    heartbeats: Mapping[str, SamplerHeartbeat] | None = None,
+    *,
+    image_mode: bool = False,
 ) -> list[CameraHealth]:
     """Each camera (registered, or watched by one of the processors) and what is wrong with it."""
     # A camera has one processor, but while a replacement takes over (a new FaceMatchThreshold) it has
@@ -170,8 +225,14 @@ def assess(
     healths = []
     for camera_id in sorted(set(places) | set(by_camera)):
         processor = by_camera.get(camera_id)
-        if processor is None:
-            health = CameraHealth(camera_id, places.get(camera_id), None, None, (NO_PROCESSOR,))
+        heartbeat = (heartbeats or {}).get(camera_id)
+        if processor is None and heartbeat is not None and (heartbeat.last_heartbeat_at or image_mode):
+            problems = sampler_problems(heartbeat, now, quiet_after)
+            health = CameraHealth(
+                camera_id, places.get(camera_id), None, heartbeat.last_record_at, tuple(problems), heartbeat
+            )
+        elif processor is None:
+            health = CameraHealth(camera_id, places.get(camera_id), None, None, (NO_PROCESSOR,), heartbeat)
         else:
             last = last_records.get(processor.data_stream)
             problems = processor_problems(processor, last, detector, now, quiet_after)
@@ -245,6 +306,8 @@ def metric_activity(
         queries.append(_query("iteratorage", "AWS/Lambda", "IteratorAge", "FunctionName", function_name, "Maximum"))
     last: dict[str, datetime | None] = dict.fromkeys(ids.values())
     iterator_age = None
+    if not queries:
+        return last, None
     for start in range(0, len(queries), MAX_METRIC_QUERIES):
         pages = cloudwatch.get_paginator("get_metric_data").paginate(
             MetricDataQueries=queries[start : start + MAX_METRIC_QUERIES],
@@ -262,6 +325,55 @@ def metric_activity(
                 elif (name := ids.get(result.get("Id", ""))) is not None:
                     last[name] = max(last[name] or latest[0], latest[0])
     return last, iterator_age
+
+
+@clients.aws_errors
+def sampler_activity(
+    cloudwatch: CloudWatchClient, camera_ids: Iterable[str], namespace: str, now: datetime, window: timedelta
+) -> dict[str, SamplerHeartbeat]:
+    """Each camera's sampler heartbeat over LOOKBACK, with budget use and skipped frames over `window`."""
+    queries: list[MetricDataQueryTypeDef] = []
+    ids: dict[str, tuple[str, str]] = {}
+    cameras = sorted(set(camera_ids))
+    for index, camera_id in enumerate(cameras):
+        for number, (metric, stat) in enumerate(SAMPLER_METRICS.items()):
+            query_id = f"s{index}m{number}"
+            ids[query_id] = (camera_id, metric)
+            queries.append(_query(query_id, namespace, metric, "CameraId", camera_id, stat))
+    series: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
+    for start in range(0, len(queries), MAX_METRIC_QUERIES):
+        pages = cloudwatch.get_paginator("get_metric_data").paginate(
+            MetricDataQueries=queries[start : start + MAX_METRIC_QUERIES],
+            StartTime=now - LOOKBACK,
+            EndTime=now,
+            ScanBy="TimestampDescending",
+        )
+        for page in pages:
+            for result in page.get("MetricDataResults", []):
+                key = ids.get(result.get("Id", ""))
+                if key is not None:
+                    points = zip(result.get("Timestamps", []), result.get("Values", []), strict=True)
+                    series.setdefault(key, []).extend(points)
+    return {camera_id: _heartbeat(camera_id, series, now - window) for camera_id in cameras}
+
+
+def _heartbeat(
+    camera_id: str, series: Mapping[tuple[str, str], list[tuple[datetime, float]]], since: datetime
+) -> SamplerHeartbeat:
+    def points(metric: str) -> list[tuple[datetime, float]]:
+        return sorted(series.get((camera_id, metric), []))
+
+    beats = points(HEARTBEAT)
+    written = _latest([t for t, _ in points("RecordsWritten")], [v for _, v in points("RecordsWritten")])
+    recent_use = [value for at, value in points("RekognitionBudgetUse") if at >= since]
+    return SamplerHeartbeat(
+        last_heartbeat_at=beats[-1][0] if beats else None,
+        online=beats[-1][1] >= 1 if beats else None,
+        last_record_at=written[0] if written else None,
+        budget_use_percent=max(recent_use) if recent_use else None,
+        frames_over_budget=int(sum(value for at, value in points("FramesOverBudget") if at >= since)),
+        frames_dropped=int(sum(value for at, value in points("FramesDropped") if at >= since)),
+    )
 
 
 def _query(query_id: str, namespace: str, metric: str, dimension: str, value: str, stat: str) -> MetricDataQueryTypeDef:
@@ -284,18 +396,29 @@ def render_table(healths: Sequence[CameraHealth], now: datetime) -> str:
     rows = []
     for health in healths:
         place, processor = health.place, health.processor
+        source, state = (processor.name, processor.status) if processor else _sampler_cells(health.sampler)
         rows.append(
             [
                 health.camera_id,
                 (place.display_name or "-") if place else "(unregistered)",
                 (place.site or "-") if place else "-",
-                processor.name if processor else "-",
-                processor.status if processor else "-",
+                source,
+                state,
                 f"{describe_age(now - health.last_record_at)} ago" if health.last_record_at else "-",
                 "; ".join(health.problems) or "OK",
             ]
         )
     return output.table(["CAMERA", "NAME", "SITE", "PROCESSOR", "STATE", "LAST RECORD", "STATUS"], rows)
+
+
+def _sampler_cells(heartbeat: SamplerHeartbeat | None) -> tuple[str, str]:
+    """PROCESSOR and STATE of an image-mode camera: its sampler, online or not, and its budget use."""
+    if heartbeat is None or heartbeat.last_heartbeat_at is None:
+        return "-", "-"
+    state = "ONLINE" if heartbeat.online else "OFFLINE"
+    if heartbeat.budget_use_percent is not None:
+        state += f", budget {heartbeat.budget_use_percent:.0f}%"
+    return "sampler", state
 
 
 def detector_line(detector: Detector | None, problem: str | None) -> str:
@@ -324,7 +447,23 @@ def status_record(health: CameraHealth, now: datetime) -> dict[str, Any]:
         "data_stream": processor.data_stream if processor else None,
         "last_record_minute": last.isoformat() if last else None,
         "last_record_age_seconds": int((now - last).total_seconds()) if last else None,
+        "mode": "stream" if processor else ("image" if health.sampler else None),
+        "sampler": _sampler_record(health.sampler, now),
         "problems": list(health.problems),
+    }
+
+
+def _sampler_record(heartbeat: SamplerHeartbeat | None, now: datetime) -> dict[str, Any] | None:
+    if heartbeat is None:
+        return None
+    last = heartbeat.last_heartbeat_at
+    return {
+        "online": heartbeat.online,
+        "last_heartbeat_minute": last.isoformat() if last else None,
+        "last_heartbeat_age_seconds": int((now - last).total_seconds()) if last else None,
+        "rekognition_budget_use_percent": heartbeat.budget_use_percent,
+        "frames_over_budget": heartbeat.frames_over_budget,
+        "frames_dropped": heartbeat.frames_dropped,
     }
 
 
@@ -347,21 +486,30 @@ def show_status(args: argparse.Namespace) -> int:
     places = {camera.camera_id: camera.place for camera in registered_cameras(args, outputs)}
     function = outputs.optional(stack_outputs.DETECTOR_FUNCTION)
     mappings = event_source_mappings(clients.lambda_(args), function) if function else {}
+    # Image mode: no stream processors to look for (an account without Rekognition streaming cannot list them).
+    image_mode = outputs.optional(stack_outputs.DETECTION_MODE) == "image"
     processors = [
         processor
-        for processor in face_search_processors(clients.rekognition(args))
+        for processor in ([] if image_mode else face_search_processors(clients.rekognition(args)))
         if processor.data_stream_arn in mappings or processor.camera_id in places
     ]
     if not processors and not places:
         raise CommandError("no registered camera and no stream processor feeding the detector: nothing to check")
     function_name = resource_name(function) if function else None
     streams = [processor.data_stream for processor in processors]
-    last_records, iterator_age = metric_activity(clients.cloudwatch(args), streams, function_name, now)
+    cloudwatch = clients.cloudwatch(args)
+    last_records, iterator_age = metric_activity(cloudwatch, streams, function_name, now)
+    # A camera no processor watches is an image-mode camera: its sampler's heartbeat says how it is.
+    unwatched = set(places) - {processor.camera_id for processor in processors}
+    namespace = outputs.optional(stack_outputs.SAMPLER_METRICS_NAMESPACE) or DEFAULT_SAMPLER_NAMESPACE
+    heartbeats = sampler_activity(cloudwatch, unwatched, namespace, now, args.quiet_after) if unwatched else {}
     detector = None
     if function_name:
         at, age = iterator_age if iterator_age else (None, None)
         detector = Detector(function_name, mappings, iterator_age_ms=age, iterator_age_at=at)
-    healths = assess(places, processors, last_records, detector, now, args.quiet_after)
+    healths = assess(
+        places, processors, last_records, detector, now, args.quiet_after, heartbeats, image_mode=image_mode
+    )
     lag = detector_problem(detector, args.max_iterator_age)
     attention = [health for health in healths if health.problems]
     if args.json:

@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     list_ = commands.add_parser("list", help="the entries of one list or of all, with reason and expiry")
     list_.add_argument("list", nargs="?", metavar="LIST")
     list_.add_argument("--json", action="store_true")
-    policy_table.add_arguments(list_)
+    policy_table.add_arguments(list_, changes=False)
     list_.set_defaults(run=list_entries)
 
     remove = commands.add_parser("remove", help="take a person off a list: delete their faces and the entry")
@@ -58,7 +58,7 @@ def expiry(args: argparse.Namespace, now: float) -> float:
         days: int = args.days
         if not 1 <= days <= MAX_ENTRY_DAYS:
             raise CommandError(f"--days must be 1-{MAX_ENTRY_DAYS}: a watchlist entry is renewed, not kept forever")
-        return now + days * DAY_SECONDS
+        return now + int(args.days) * DAY_SECONDS
     end = datetime.combine(args.expires + timedelta(days=1), time(0), tzinfo=UTC).timestamp()
     if end <= now:
         raise CommandError(f"--expires {args.expires} is in the past")
@@ -84,6 +84,8 @@ def add_entry(args: argparse.Namespace) -> int:
     store = policy_table.store_of(args)
     collection_id = faces.collection_of(args)
     rekognition = clients.rekognition(args)
+    detail: policy_table.Detail = {"reason": args.reason, "expires_at": policy_table.when(expires_at)}
+    policy_table.audit(args, "watchlist.add", f"watchlist/{args.list}/{args.entry_id}", detail)
     outcomes = []
     try:
         for photo in enrolment.photos_of(image_id, args.photos):
@@ -99,7 +101,7 @@ def add_entry(args: argparse.Namespace) -> int:
     if not face_ids:
         raise CommandError(f"no face of {args.entry_id} could be indexed: nothing added to {args.list}")
     entry = draft.model_copy(update={"face_ids": face_ids})
-    clients.aws_errors(store.put_entry)(entry, by=by, now=now)
+    clients.aws_errors(store.put_entry)(entry)
     print(f"Added {args.entry_id} to {args.list} ({len(face_ids)} face(s)) until {policy_table.when(expires_at)}.")
     return output.EXIT_ATTENTION if len(face_ids) < len(outcomes) else 0
 
@@ -127,13 +129,14 @@ def list_entries(args: argparse.Namespace) -> int:
 @clients.aws_errors
 def remove_entry(args: argparse.Namespace) -> int:
     store = policy_table.store_of(args)
-    by = policy_table.caller(args)
     collection_id = faces.collection_of(args)
     rekognition = clients.rekognition(args)
     entry = store.load_current().entries.get((args.list, args.entry_id))
+    target = f"watchlist/{args.list}/{args.entry_id}"
+    policy_table.audit(args, "watchlist.remove", target, {"reason": args.reason})
     # The entry goes first: from then on its faces match nothing, whatever happens to the deletion below.
     if entry is not None:
-        store.remove_entry(args.list, args.entry_id, by=by, reason=args.reason, now=policy_table.now())
+        store.remove_entry(args.list, args.entry_id)
     listed = faces.faces_by_employee(rekognition, collection_id)
     face_ids = sorted(
         {

@@ -1,4 +1,6 @@
-"""`make demo`: the whole pipeline on an embedded AWS emulation, replaying a recorded morning at Seoul HQ.
+"""`make demo`: the whole pipeline on an embedded AWS emulation. Image mode first (facewatch_local.image_demo:
+a video through the real sampler), then stream-processor mode, replaying a recorded morning at Seoul HQ
+(below). `make demo MODE=image` or `MODE=stream` runs one.
 
 1. moto's server starts on a free 127.0.0.1 port; every AWS client reaches it through AWS_ENDPOINT_URL.
 2. The stack's resources are created from template.yaml (facewatch_local.stack), plus a Kinesis video
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import boto3
 
+from facewatch_local import policy_demo
 from facewatch_local.cfn import TEMPLATE_PATH, load_template
 from facewatch_local.lambda_runtime import (
     FunctionConfig,
@@ -61,6 +64,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from facewatch.domain.alert_job import AlertJob
+    from facewatch_local.image_demo import ImageDemoSummary
 
 DEMO_REGION: Final = "ap-northeast-2"
 STACK_NAME: Final = "facewatch"
@@ -77,6 +81,10 @@ INBOX_QUEUE_NAME: Final = "facewatch-demo-security-team"
 # Bound on the receives that read a queue back (10 messages each).
 MAX_RECEIVES: Final = 20
 DEFAULT_LOG_PATH: Final = Path(tempfile.gettempdir()) / "facewatch-demo" / "functions.log"
+# `make demo` sets it (epoch seconds) before it creates the virtualenv: the summary then says how long a fresh
+# clone takes to print its first alert, installation included.
+MAKE_STARTED_AT_VARIABLE: Final = "FACEWATCH_DEMO_STARTED_AT"
+FIRST_ALERT_TARGET_SECONDS: Final = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +301,31 @@ def _published_emails(account_id: str, region: str, topic_arn: str) -> dict[str,
     return emails
 
 
+def run_alerter(
+    alerter: LocalFunction,
+    stack: EmulatedStack,
+    template: Mapping[str, Any],
+    overrides: Mapping[str, str],
+    sqs: SQSClient,
+    timeout_seconds: float,
+) -> tuple[SqsMappingReport, SqsMappingReport]:
+    """The alerter's two event sources in turn: the alert jobs, then the documents of the notified alerts
+    (into OpenSearch)."""
+    reports = []
+    for queue_url, event_name in ((stack.alert_queue_url, "AlertJobs"), (stack.index_queue_url, "IndexJobs")):
+        reports.append(
+            SqsEventSourceMapping(
+                alerter,
+                queue_url,
+                SqsMappingSettings.from_properties(
+                    event_source_properties(template, "AlertFunction", "SQS", overrides, event_name=event_name)
+                ),
+                sqs=sqs,
+            ).run(timeout_seconds=timeout_seconds)
+        )
+    return reports[0], reports[1]
+
+
 def _alert_jobs(alerter: LocalFunction) -> dict[str, AlertJob]:
     from facewatch.domain.alert_job import AlertJob
 
@@ -448,6 +481,7 @@ def run(
 ) -> DemoSummary:
     """Runs the demo and prints it to `stream` (stdout by default); returns what it measured."""
     started = time.monotonic()
+    demo_started_at = time.time()
     output = _Output(stream or sys.stdout)
     scenario = load_scenario(scenario_path)
     template = load_template(TEMPLATE_PATH)
@@ -491,23 +525,7 @@ def run(
         kinesis_mapping.start()  # the mapping exists before the records arrive (StartingPosition LATEST)
         put = _replay(kinesis, stack.face_search_stream_name, scenario, stream_arns, time.time(), output)
         kinesis_report = kinesis_mapping.run(timeout_seconds=DETECTOR_TIMEOUT_SECONDS)
-        sqs_report = SqsEventSourceMapping(
-            alerter,
-            stack.alert_queue_url,
-            SqsMappingSettings.from_properties(
-                event_source_properties(template, "AlertFunction", "SQS", overrides, event_name="AlertJobs")
-            ),
-            sqs=sqs,
-        ).run(timeout_seconds=alerter_timeout_seconds)
-        # The alerter's second event source: the documents of the notified alerts, into OpenSearch.
-        index_report = SqsEventSourceMapping(
-            alerter,
-            stack.index_queue_url,
-            SqsMappingSettings.from_properties(
-                event_source_properties(template, "AlertFunction", "SQS", overrides, event_name="IndexJobs")
-            ),
-            sqs=sqs,
-        ).run(timeout_seconds=alerter_timeout_seconds)
+        sqs_report, index_report = run_alerter(alerter, stack, template, overrides, sqs, alerter_timeout_seconds)
         output.line()
 
         inbox = receive_all(sqs, inbox_url)
@@ -544,20 +562,30 @@ def run(
             + _index_problems(index_report, _queue_depth(sqs, stack.index_dead_letter_queue_url)),
         )
         _write_logs(log_path, (detector, alerter))
-        _print_alerts(output, summary, stack)
-        _print_summary(output, summary, kinesis_report)
+        first_printed_at = _print_alerts(output, summary.alerts, stack)
+        _print_summary(
+            output, summary, kinesis_report, time_to_first_alert(first_printed_at, demo_started_at, _make_started_at())
+        )
     return summary
+
+
+def _make_started_at() -> float | None:
+    try:
+        return float(os.environ[MAKE_STARTED_AT_VARIABLE])
+    except (KeyError, ValueError):
+        return None
 
 
 def _utc(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M:%S")
 
 
-def _print_alerts(output: _Output, summary: DemoSummary, stack: EmulatedStack) -> None:
-    for number, alert in enumerate(summary.alerts, start=1):
-        output.line(
-            f"=== Alert {number} of {len(summary.alerts)}: {alert.camera_id}, frame at {_utc(alert.frame_time)} UTC"
-        )
+def _print_alerts(output: _Output, alerts: Sequence[AlertReport], stack: EmulatedStack) -> float | None:
+    """Prints each alert; returns when the first one was printed (time.time()), None without alerts."""
+    first_printed_at = None
+    for number, alert in enumerate(alerts, start=1):
+        output.line(f"=== Alert {number} of {len(alerts)}: {alert.camera_id}, frame at {_utc(alert.frame_time)} UTC")
+        first_printed_at = first_printed_at or time.time()
         if alert.email_text is not None:
             output.line("Email (SNS 'email' message; moto records the publish and sends no mail):")
             output.line(f"  Subject: {alert.email_subject}")
@@ -579,9 +607,28 @@ def _print_alerts(output: _Output, summary: DemoSummary, stack: EmulatedStack) -
             for name, value in alert.document.items():
                 output.line(f"  {name}: {json.dumps(value)}")
         output.line()
+    return first_printed_at
 
 
-def _print_summary(output: _Output, summary: DemoSummary, kinesis_report: KinesisMappingReport) -> None:
+def time_to_first_alert(first_printed_at: float | None, demo_started_at: float, make_started_at: float | None) -> str:
+    """The summary's 'first alert' line: from `make demo` (FACEWATCH_DEMO_STARTED_AT, which the Makefile sets when
+    it starts, before it creates the virtualenv and installs) when known, and from this process's start."""
+    if first_printed_at is None:
+        return "first alert  none printed"
+    in_demo = first_printed_at - demo_started_at
+    if make_started_at is None or make_started_at > demo_started_at:
+        return f"first alert  printed {in_demo:.1f} s after the demo started"
+    setup = demo_started_at - make_started_at
+    return (
+        f"first alert  printed {first_printed_at - make_started_at:.1f} s after `make demo` started "
+        f"(virtualenv and install {setup:.1f} s, demo {in_demo:.1f} s; target < {FIRST_ALERT_TARGET_SECONDS:.0f} s "
+        "from a fresh clone)"
+    )
+
+
+def _print_summary(
+    output: _Output, summary: DemoSummary, kinesis_report: KinesisMappingReport, first_alert: str
+) -> None:
     output.line("=== Summary")
     output.line(
         f"records      {summary.records_put} put, {summary.records_read} read by the detector's event source "
@@ -614,21 +661,46 @@ def _print_summary(output: _Output, summary: DemoSummary, kinesis_report: Kinesi
     )
     output.line("             the minutes of recording the replay puts on the stream at once)")
     output.line(f"function logs {summary.log_path}")
+    output.line(first_alert)
     status = "ok" if summary.ok else "FAILED: " + "; ".join(summary.problems)
     output.line(f"done in {summary.elapsed_seconds:.1f} s: {status}")
 
 
+MODES: Final = ("all", "image", "stream")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run facewatch on an embedded AWS emulation (moto).")
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default=os.environ.get("MODE") or "all",
+        help="image mode (a sampled video through the sampler), stream mode (recorded stream-processor "
+        "records), or both, image mode first (default: $MODE, else all)",
+    )
     parser.add_argument("--scenario", type=Path, default=SCENARIO_PATH, help="recorded records (.jsonl)")
     parser.add_argument("--log-file", type=Path, default=DEFAULT_LOG_PATH, help="where the functions' logs go")
     args = parser.parse_args(argv)
-    summary = run(
-        scenario_path=args.scenario,
-        opensearch_endpoint=os.environ.get("OPENSEARCH_ENDPOINT") or None,
-        log_path=args.log_file,
-    )
-    return 0 if summary.ok else 1
+    ok = True
+    if args.mode in ("all", "image"):
+        ok = run_image_mode(log_path=args.log_file.with_name(f"image-mode-{args.log_file.name}")).ok and ok
+    if args.mode in ("all", "stream"):
+        sys.stdout.write("=== Stream-processor mode (accounts that still have Rekognition streaming video)\n")
+        summary = run(
+            scenario_path=args.scenario,
+            opensearch_endpoint=os.environ.get("OPENSEARCH_ENDPOINT") or None,
+            log_path=args.log_file,
+        )
+        ok = summary.ok and ok
+        ok = policy_demo.run_in_emulation(DEMO_REGION) and ok
+    return 0 if ok else 1
+
+
+def run_image_mode(*, log_path: Path, stream: TextIO | None = None) -> ImageDemoSummary:
+    """Image mode's part of the demo (facewatch_local.image_demo)."""
+    from facewatch_local import image_demo
+
+    return image_demo.run(region=DEMO_REGION, log_path=log_path, stream=stream or sys.stdout)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,9 +25,12 @@ from facewatch_sampler.settings import SamplerSettings
 from facewatch_sampler.stats import SamplerStats
 from facewatch_sampler.status import StatusReporter
 from facewatch_sampler.tracks import TrackCache
+from facewatch_sampler.zones import zoned
 
 if TYPE_CHECKING:
     import boto3
+
+    from facewatch.domain.policy import Zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ def build_sampler(
     faces: FaceService | None = None,
     detector: LocalDetector | None = None,
     jitter: Callable[[], float] = random.random,
+    zones: Sequence[Zone] = (),
 ) -> Sampler:
     """A sampler for one camera. AWS clients come from `session`, each made on first use; `source`,
     `faces` and `detector` replace the camera, Rekognition and the Haar cascade (tests, benchmarks)."""
@@ -60,6 +64,14 @@ def build_sampler(
             "rekognition", config=client_config(settings.rekognition_timeout_seconds)
         ),
     )
+    detector, faces = zoned(
+        detector
+        or local_detector(
+            settings.local_detector, detect_width_px=settings.detect_width_px, min_face_px=settings.min_face_px
+        ),
+        faces,
+        zones,
+    )
     analyser = FrameAnalyser(
         AnalysisSettings(
             detect_faces=settings.detect_faces,
@@ -69,10 +81,7 @@ def build_sampler(
             jpeg_quality=settings.jpeg_quality,
             search=settings.search,
         ),
-        detector=detector
-        or local_detector(
-            settings.local_detector, detect_width_px=settings.detect_width_px, min_face_px=settings.min_face_px
-        ),
+        detector=detector,
         faces=faces,
         tracks=TrackCache[TrackResult](
             iou_threshold=settings.track_iou, forget_after_seconds=settings.forget_track_after_seconds

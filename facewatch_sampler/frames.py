@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from facewatch_sampler.native_logs import apply_opencv_log_level
 from facewatch_sampler.urls import is_live_url, redact_url
 
 type Image = npt.NDArray[np.uint8]
@@ -85,6 +86,7 @@ class OpenCvSource:
 
     def open(self) -> None:
         self.close()
+        apply_opencv_log_level(cv2)
         os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", FFMPEG_CAPTURE_OPTIONS)
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, OPEN_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, READ_TIMEOUT_MS]
         if not self._live and "://" not in self._url and not Path(self._url).is_file():

@@ -1,4 +1,4 @@
-"""A stateful stand-in for a Rekognition face collection (IndexFaces, ListFaces, DeleteFaces), for
+"""A stateful stand-in for a Rekognition face collection (IndexFaces, ListFaces, DeleteFaces, users), for
 walkthroughs that enrol, list and remove in turn. moto has no collection; a Stubber needs every answer
 queued in advance. Requests are still validated by botocore against the real model before they reach
 this, and every answer is validated against the model's output shape, as Stubber does.
@@ -107,13 +107,30 @@ class FakeCollection:
         return page
 
     def _CreateUser(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params["UserId"] in self.users:
+            raise _Refused("ConflictException", f"The user {params['UserId']} already exists")
         self.users.add(params["UserId"])
         return {}
 
+    def _AssociateFaces(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params["UserId"] not in self.users:
+            raise _Refused("ResourceNotFoundException", f"The user {params['UserId']} does not exist")
+        wanted = set(params["FaceIds"])
+        associated = []
+        for face in self.faces:
+            if face["FaceId"] in wanted:
+                face["UserId"] = params["UserId"]
+                associated.append({"FaceId": face["FaceId"]})
+        return {"AssociatedFaces": associated, "UnsuccessfulFaceAssociations": [], "UserStatus": "UPDATING"}
+
     def _DeleteUser(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Disassociates the user's faces, then deletes it (as Rekognition's DeleteUser does)."""
         if params["UserId"] not in self.users:
             raise _Refused("ResourceNotFoundException", f"The user {params['UserId']} does not exist")
         self.users.discard(params["UserId"])
+        for face in self.faces:
+            if face.get("UserId") == params["UserId"]:
+                del face["UserId"]
         return {}
 
     def _SearchFacesByImage(self, params: dict[str, Any]) -> dict[str, Any]:

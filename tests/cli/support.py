@@ -70,3 +70,18 @@ class AwsClients:
         for stubber in self._stubbers.values():
             stubber.assert_no_pending_responses()
             stubber.deactivate()
+
+
+def provide_camera(session: boto3.session.Session, camera_id: str, rtsp_url_secret: str | None = None) -> None:
+    """What `cameras add` checks exists (moto): the camera's Kinesis video stream, and its RTSP URL secret
+    (a Secrets Manager secret, or `ssm:NAME`) holding a made-up URL."""
+    session.client("kinesisvideo", region_name=REGION).create_stream(StreamName=camera_id, DataRetentionInHours=24)
+    if rtsp_url_secret is None:
+        return
+    url = f"rtsp://viewer:pw@10.0.0.7:554/{camera_id}"
+    if rtsp_url_secret.startswith("ssm:"):
+        session.client("ssm", region_name=REGION).put_parameter(
+            Name=rtsp_url_secret.removeprefix("ssm:"), Value=url, Type="SecureString"
+        )
+    else:
+        session.client("secretsmanager", region_name=REGION).create_secret(Name=rtsp_url_secret, SecretString=url)

@@ -5,8 +5,9 @@ attributes. A camera removed again still alerts, by its stream name, in UTC."""
 from __future__ import annotations
 
 import boto3
+import pytest
 from scripts.make_alert_events import CAMERA_ID, sample_job
-from tests.cli.support import Cli
+from tests.cli.support import Cli, provide_camera
 
 from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.domain.cameras import CameraPlace
@@ -19,6 +20,11 @@ NO_CLIP = ClipOutcome.missing("the video was still not available after 5 attempt
 
 def email_for(place: CameraPlace) -> str:
     return compose_email(AlertContext(job=sample_job(), place=place, clip=NO_CLIP, link=None, notified_at=1763776851.0))
+
+
+@pytest.fixture(autouse=True)
+def _stream_and_secret(aws: boto3.session.Session) -> None:
+    provide_camera(aws, CAMERA_ID, "facewatch/SEOUL-HQ/lobby/rtsp-url")
 
 
 def registered_place(aws: boto3.session.Session, table: str) -> CameraPlace:

@@ -6,7 +6,7 @@ import json
 
 import boto3
 import pytest
-from tests.cli.support import AwsClients, Cli
+from tests.cli.support import AwsClients, Cli, provide_camera
 
 LOBBY = [
     "seoul-hq-lobby-01",
@@ -17,6 +17,15 @@ LOBBY = [
     "--timezone", "Asia/Seoul",
     "--rtsp-url-secret", "facewatch/SEOUL-HQ/seoul-hq-lobby-01/rtsp-url",
 ]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _streams_and_secrets(aws: boto3.session.Session) -> None:
+    """The video streams and the secret of the cameras these tests register (what `cameras add` checks)."""
+    provide_camera(aws, "seoul-hq-lobby-01", "facewatch/SEOUL-HQ/seoul-hq-lobby-01/rtsp-url")
+    provide_camera(aws, "lobby", "ssm:/facewatch/lobby/rtsp-url")
+    for camera_id in ("dock-02", "busan-dock-02"):
+        provide_camera(aws, camera_id)
 
 
 def item(aws: boto3.session.Session, table: str, camera_id: str) -> dict[str, str] | None:

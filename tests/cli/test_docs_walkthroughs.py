@@ -18,6 +18,7 @@ from facewatch_local.stack import load_template
 from tests.cli.fake_collection import FakeCollection, Outcome, photo_bytes
 from tests.cli.fleet import COLLECTION, DETECTOR_ARN, NOW, STACK, FleetCamera, stub_fleet
 from tests.cli.support import AwsClients, Cli
+from tests.support.aws_cli import run_aws
 from tests.support.docs import Step, section, steps
 
 # (page under docs/, the `## ` section of the walkthrough)
@@ -72,6 +73,9 @@ def deploy_stack(aws: boto3.session.Session) -> None:
         },
     }
     aws.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(body))
+    # The video streams the stack creates for its CameraNames (Lobby01,Dock02): `cameras add` checks them.
+    for name in ("Lobby01", "Dock02"):
+        aws.client("kinesisvideo").create_stream(StreamName=f"{STACK}_{name}", DataRetentionInHours=24)
 
 
 def bring_photos(aws: boto3.session.Session, directory: Path) -> None:
@@ -119,6 +123,8 @@ def test_the_walkthroughs_run_as_written_and_print_what_the_docs_show(
                 if words[0] == "export":
                     name, _, value = words[1].partition("=")
                     monkeypatch.setenv(name, value)
+                elif words[0] == "aws":
+                    run_aws(aws, words, tmp_path)
                 elif words[0] == "facewatch":
                     run = cli(*words[1:])
                     assert run.code in (0, 3), f"{line}\n{run.err}"

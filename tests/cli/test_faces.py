@@ -80,10 +80,24 @@ def privacy_table(stack: EmulatedStack) -> str:
     return stack.privacy_table_name
 
 
-def enroll(cli: Cli, *arguments: str) -> Any:
+def enroll(cli: Cli, *arguments: str, users: bool = False) -> Any:
+    """`faces enroll`; without `users`, with --no-users (the tests of indexing leave the users step out)."""
     return cli(
         "faces", "enroll", *arguments, "--collection-id", COLLECTION,
-        "--legal-basis", "contract", "--privacy-table", "facewatch-privacy",
+        "--legal-basis", "contract", "--privacy-table", "facewatch-privacy", *([] if users else ["--no-users"]),
+    )  # fmt: skip
+
+
+def expect_user(rekognition: Stubber, employee_id: str, face_ids: list[str], *, exists: bool = False) -> None:
+    if exists:
+        rekognition.add_client_error("create_user", "ConflictException", "User already exists")
+    else:
+        rekognition.add_response("create_user", {}, {"CollectionId": COLLECTION, "UserId": employee_id})
+    rekognition.add_response(
+        "associate_faces",
+        {"AssociatedFaces": [{"FaceId": face_id} for face_id in face_ids], "UnsuccessfulFaceAssociations": [],
+         "UserStatus": "UPDATING"},
+        {"CollectionId": COLLECTION, "UserId": employee_id, "FaceIds": face_ids},
     )  # fmt: skip
 
 
@@ -460,4 +474,53 @@ def test_a_folder_without_photos_enrols_nothing_and_says_why(cli: Cli, photos: P
         "No photo to enrol.",
         "Skipped 1 file(s):",
         "  empty/notes.txt: not a .jpg, .jpeg or .png file",
+    ]
+
+
+def test_enroll_makes_one_rekognition_user_per_employee_with_their_new_faces(
+    cli: Cli, rekognition: Stubber, photos: Path
+) -> None:
+    # given two photos of E123 (no user yet) and one of E124 (a user from an earlier enrolment)
+    photo(photos / "new" / "E123.jpg")
+    photo(photos / "new" / "E123_2.jpg")
+    photo(photos / "new" / "E124.jpg")
+    for employee_id, face_id in [("E123", "f-1"), ("E123", "f-2"), ("E124", "f-3")]:
+        rekognition.add_response("index_faces", indexed(employee_id, face_id))
+    expect_user(rekognition, "E123", ["f-1", "f-2"])
+    expect_user(rekognition, "E124", ["f-3"], exists=True)
+
+    # when
+    run = enroll(cli, "--from-dir", "new", users=True)
+
+    # then
+    assert run.code == 0, run.err
+    assert run.out.splitlines() == [
+        f"Enrolled 3 of 3 photo(s) into collection {COLLECTION}: 3 face(s) of 2 employee(s).",
+        "Rekognition users: 3 face(s) associated with 2 employee(s)' users (1 new).",
+    ]
+
+
+def test_a_face_the_employees_user_refuses_is_listed_for_a_check(cli: Cli, rekognition: Stubber, photos: Path) -> None:
+    # given a second photo that AssociateFaces finds unlike the employee's first face
+    photo(photos / "E1.jpg")
+    photo(photos / "E1_2.jpg")
+    rekognition.add_response("index_faces", indexed("E1", "f-1"))
+    rekognition.add_response("index_faces", indexed("E1", "f-2"))
+    rekognition.add_response("create_user", {}, {"CollectionId": COLLECTION, "UserId": "E1"})
+    rekognition.add_response(
+        "associate_faces",
+        {
+            "AssociatedFaces": [{"FaceId": "f-1"}],
+            "UnsuccessfulFaceAssociations": [{"FaceId": "f-2", "Reasons": ["LOW_MATCH_CONFIDENCE"]}],
+        },
+    )
+
+    # when
+    run = enroll(cli, "--employee-id", "E1", "E1.jpg", "E1_2.jpg", users=True)
+
+    # then
+    assert run.code == 3
+    assert run.out.splitlines()[1:] == [
+        "Rekognition users: 1 face(s) associated with 1 employee(s)' users (1 new).",
+        "  E1: not associated: f-2: LOW_MATCH_CONFIDENCE",
     ]

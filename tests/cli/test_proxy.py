@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from facewatch_cli import proxy_kit
-from facewatch_cli.proxy_kit import ProxySettings
+from facewatch_cli.proxy_kit import ProxySettings, SamplerSettings
 from facewatch_cli.registry import RegisteredCamera, RtspUrlSecret
-from tests.cli.support import AwsClients, Cli
+from tests.cli.support import AwsClients, Cli, provide_camera
 
 from facewatch.domain.cameras import CameraPlace
 
@@ -23,12 +23,20 @@ DOCK = "facewatch-seoul_Dock02"
 ROLE_ALIAS = "facewatch-seoul-proxy"
 IOT_ENDPOINT = "c1a2b3c4d5e6f7.credentials.iot.us-east-1.amazonaws.com"
 SYSTEM_UNITS = Path("/usr/lib/systemd/system")
-SCRIPTS = ["install.sh", "root/usr/local/lib/facewatch-proxy/stream-camera",
-           "root/usr/local/lib/facewatch-proxy/health-check"]  # fmt: skip
+# The kit's namespace: facewatch-<stack>-<site>, here without --stack.
+KIT = "facewatch-seoul-hq"
+CONF = f"root/etc/facewatch-proxy/{KIT}"
+LIB = f"root/usr/local/lib/facewatch-proxy/{KIT}"
+UNITS = "root/etc/systemd/system"
+SCRIPTS = ["install.sh", f"{LIB}/stream-camera", f"{LIB}/health-check"]
 
 
 @pytest.fixture
-def seoul(cli: Cli, camera_table: str) -> str:
+def seoul(cli: Cli, aws, camera_table: str) -> str:
+    provide_camera(aws, LOBBY, f"facewatch/SEOUL-HQ/{LOBBY}/rtsp-url")
+    provide_camera(aws, DOCK, f"ssm:/facewatch/{DOCK}/rtsp-url")
+    provide_camera(aws, "facewatch-busan_Gate1", "busan/gate1")
+    provide_camera(aws, "facewatch-seoul_Roof03")
     cameras = [
         [LOBBY, "--floor", "1", "--zone", "lobby", "--display-name", "Lobby entrance",
          "--rtsp-url-secret", f"facewatch/SEOUL-HQ/{LOBBY}/rtsp-url"],
@@ -64,17 +72,17 @@ def test_each_camera_of_the_site_gets_a_unit_that_restarts_and_fetches_its_url(
 
     assert run.code == 0, run.err
     files = kit(tmp_path / "kit")
-    lobby = files[f"root/etc/systemd/system/facewatch-camera-{LOBBY}.service"]
+    lobby = files[f"{UNITS}/{KIT}-camera-{LOBBY}.service"]
     assert f"Environment=FACEWATCH_STREAM_NAME={LOBBY}" in lobby.splitlines()
     assert "Environment=FACEWATCH_RTSP_URL_STORE=secretsmanager" in lobby.splitlines()
     assert f"Environment=FACEWATCH_RTSP_URL_SECRET=facewatch/SEOUL-HQ/{LOBBY}/rtsp-url" in lobby.splitlines()
     assert "Restart=always" in lobby.splitlines()
-    assert "ExecStart=/usr/local/lib/facewatch-proxy/stream-camera" in lobby.splitlines()
-    dock = files[f"root/etc/systemd/system/facewatch-camera-{DOCK}.service"]
+    assert f"ExecStart=/usr/local/lib/facewatch-proxy/{KIT}/stream-camera" in lobby.splitlines()
+    dock = files[f"{UNITS}/{KIT}-camera-{DOCK}.service"]
     assert "Environment=FACEWATCH_RTSP_URL_STORE=ssm" in dock.splitlines()
     assert f"Environment=FACEWATCH_RTSP_URL_SECRET=/facewatch/{DOCK}/rtsp-url" in dock.splitlines()
     assert "Loading dock (100%% coverage)" in dock  # systemd would expand a lone % as a specifier
-    assert files["root/etc/facewatch-proxy/cameras"] == f"{DOCK}\n{LOBBY}\n"
+    assert files[f"{CONF}/cameras"] == f"{DOCK}\n{LOBBY}\n"
     assert not any("busan" in name.lower() for name in files)
 
 
@@ -82,18 +90,15 @@ def test_kvssink_gets_its_credentials_from_the_iot_certificate(cli: Cli, seoul: 
     config(cli, seoul, "--iot-role-alias", ROLE_ALIAS, "--iot-endpoint", IOT_ENDPOINT, "--out", str(tmp_path / "kit"))
 
     files = kit(tmp_path / "kit")
-    env = files["root/etc/facewatch-proxy/proxy.env"].splitlines()
+    env = files[f"{CONF}/proxy.env"].splitlines()
     assert "AWS_REGION=us-east-1" in env
     assert f"IOT_CREDENTIAL_ENDPOINT={IOT_ENDPOINT}" in env
     assert f"IOT_ROLE_ALIAS={ROLE_ALIAS}" in env
     assert "IOT_THING_NAME=facewatch-proxy-seoul-hq" in env
-    stream_camera = files["root/usr/local/lib/facewatch-proxy/stream-camera"]
+    stream_camera = files[f"{LIB}/stream-camera"]
     assert 'set -- iot-certificate="$iot"' in stream_camera
     assert 'kvssink stream-name="$FACEWATCH_STREAM_NAME"' in stream_camera
-    assert (
-        "credential_process = /usr/local/lib/facewatch-proxy/iot-credentials"
-        in files["root/etc/facewatch-proxy/aws-config"]
-    )
+    assert f"credential_process = /usr/local/lib/facewatch-proxy/{KIT}/iot-credentials" in files[f"{CONF}/aws-config"]
 
 
 def test_no_secret_or_long_lived_key_is_in_the_kit(cli: Cli, seoul: str, tmp_path: Path) -> None:
@@ -142,13 +147,13 @@ def test_an_instance_profile_kit_refreshes_temporary_credentials_for_kvssink(
 
     assert run.code == 0, run.err
     files = kit(tmp_path / "kit")
-    assert "KVS_CREDENTIAL_FILE=/run/facewatch-proxy/kvs-credential" in files["root/etc/facewatch-proxy/proxy.env"]
-    assert not any(line.startswith("IOT_") for line in files["root/etc/facewatch-proxy/proxy.env"].splitlines())
-    assert "root/etc/systemd/system/facewatch-kvs-credentials.timer" in files
-    assert "refusing long-lived keys" in files["root/usr/local/lib/facewatch-proxy/refresh-kvs-credentials"]
-    lobby = files[f"root/etc/systemd/system/facewatch-camera-{LOBBY}.service"]
-    assert "After=network-online.target facewatch-kvs-credentials.service" in lobby.splitlines()
-    assert "facewatch-kvs-credentials.timer facewatch-proxy-health.timer" in files["install.sh"]
+    assert f"KVS_CREDENTIAL_FILE=/run/facewatch-proxy/{KIT}/kvs-credential" in files[f"{CONF}/proxy.env"]
+    assert not any(line.startswith("IOT_") for line in files[f"{CONF}/proxy.env"].splitlines())
+    assert f"{UNITS}/{KIT}-kvs-credentials.timer" in files
+    assert "refusing long-lived keys" in files[f"{LIB}/refresh-kvs-credentials"]
+    lobby = files[f"{UNITS}/{KIT}-camera-{LOBBY}.service"]
+    assert f"After=network-online.target {KIT}-kvs-credentials.service" in lobby.splitlines()
+    assert f"{KIT}-kvs-credentials.timer {KIT}-health.timer" in files["install.sh"]
 
 
 def test_printed_kit_names_each_file(cli: Cli, seoul: str) -> None:
@@ -156,15 +161,15 @@ def test_printed_kit_names_each_file(cli: Cli, seoul: str) -> None:
 
     headers = [line for line in run.out.splitlines() if line.startswith("==> ")]
     assert headers[:2] == ["==> README.txt <==", "==> install.sh <=="]
-    assert f"==> root/etc/systemd/system/facewatch-camera-{LOBBY}.service <==" in headers
+    assert f"==> {UNITS}/{KIT}-camera-{LOBBY}.service <==" in headers
 
 
 def test_written_scripts_are_executable(cli: Cli, seoul: str, tmp_path: Path) -> None:
     config(cli, seoul, "--iot-role-alias", ROLE_ALIAS, "--iot-endpoint", IOT_ENDPOINT, "--out", str(tmp_path / "kit"))
 
-    for script in [*SCRIPTS, "root/usr/local/lib/facewatch-proxy/iot-credentials"]:
+    for script in [*SCRIPTS, f"{LIB}/iot-credentials"]:
         assert (tmp_path / "kit" / script).stat().st_mode & stat.S_IXUSR, script
-    assert not (tmp_path / "kit" / "root/etc/facewatch-proxy/proxy.env").stat().st_mode & stat.S_IXUSR
+    assert not (tmp_path / "kit" / CONF / "proxy.env").stat().st_mode & stat.S_IXUSR
 
 
 def test_an_earlier_kit_is_replaced_only_with_force(cli: Cli, seoul: str, tmp_path: Path) -> None:
@@ -216,10 +221,16 @@ def every_kit() -> list[list[proxy_kit.KitFile]]:
             [camera], ProxySettings("SEOUL-HQ", "us-east-1", "iot-certificate", IOT_ENDPOINT, ROLE_ALIAS, "t")
         ),
         proxy_kit.render_kit([camera], ProxySettings("SEOUL-HQ", "us-east-1", "instance-profile")),
+        proxy_kit.render_kit(
+            [camera],
+            ProxySettings(
+                "SEOUL-HQ", "us-east-1", "instance-profile", sampler=SamplerSettings("fs", "emp", "80", "Ns/Sampler", 2)
+            ),
+        ),
     ]
 
 
-@pytest.mark.parametrize("files", every_kit(), ids=["iot-certificate", "instance-profile"])
+@pytest.mark.parametrize("files", every_kit(), ids=["iot-certificate", "instance-profile", "image-mode"])
 def test_the_scripts_are_valid_shell(files: list[proxy_kit.KitFile], tmp_path: Path) -> None:
     scripts = [kit_file for kit_file in files if kit_file.executable]
     assert len(scripts) >= 4
@@ -237,13 +248,18 @@ def test_the_scripts_are_valid_shell(files: list[proxy_kit.KitFile], tmp_path: P
 @pytest.mark.skipif(
     not shutil.which("systemd-analyze") or not SYSTEM_UNITS.is_dir(), reason="systemd-analyze is not installed"
 )
-@pytest.mark.parametrize("files", every_kit(), ids=["iot-certificate", "instance-profile"])
+@pytest.mark.parametrize("files", every_kit(), ids=["iot-certificate", "instance-profile", "image-mode"])
 def test_the_units_are_valid_systemd_units(files: list[proxy_kit.KitFile], tmp_path: Path) -> None:
     for kit_file in files:
         path = tmp_path / kit_file.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(kit_file.text)
         path.chmod(0o755 if kit_file.executable else 0o644)
+    # The sampler is installed on the host beside the kit (image mode).
+    sampler = tmp_path / "root" / proxy_kit.DEFAULT_SAMPLER_COMMAND.lstrip("/")
+    sampler.parent.mkdir(parents=True)
+    sampler.write_text("#!/bin/sh\n")
+    sampler.chmod(0o755)
     units = sorted(str(path) for path in (tmp_path / "root/etc/systemd/system").iterdir())
     # The units refer to the system's own targets (network-online.target, multi-user.target, ...).
     shutil.copytree(SYSTEM_UNITS, tmp_path / "root" / SYSTEM_UNITS.relative_to("/"))

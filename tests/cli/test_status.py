@@ -21,7 +21,7 @@ def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 def register(cli: Cli, table: str, *cameras: FleetCamera) -> None:
     for camera in cameras:
         run = cli("cameras", "add", camera.camera_id, "--site", "SEOUL-HQ", "--display-name", camera.name,
-                  "--timezone", "Asia/Seoul", "--table", table)  # fmt: skip
+                  "--timezone", "Asia/Seoul", "--table", table, "--no-verify")  # fmt: skip
         assert run.code == 0, run.err
 
 
@@ -109,12 +109,15 @@ def test_a_registered_camera_without_a_processor_is_flagged(
     annex = FleetCamera("Annex05", status=None)
     register(cli, camera_table, annex)
     stub_fleet(aws_clients, [annex], foreign_processor=False)
+    # nor does a sampler report for it (no heartbeat in CloudWatch)
+    aws_clients.stub("cloudwatch").add_response("get_metric_data", {"MetricDataResults": []})
 
     code, out, _ = status_of(cli, camera_table)
 
     assert code == 3
     assert row(out, annex).endswith(
-        "-          -      -            no stream processor reads this camera's video stream"
+        "-          -      -            no stream processor reads this camera's video stream, "
+        "and no sampler reports for it"
     )
 
 
@@ -180,6 +183,8 @@ def test_status_json(cli: Cli, aws_clients: AwsClients, camera_table: str) -> No
             "data_stream": dock.camera_id,
             "last_record_minute": (NOW.replace(second=0) - timedelta(minutes=30)).isoformat(),
             "last_record_age_seconds": 30 * 60 + 30,
+            "mode": "stream",
+            "sampler": None,
             "problems": ["processor STOPPED", "quiet for 30 min (over 5 min)"],
         }
     ]

@@ -137,13 +137,14 @@ def refuse_first_publish(sns: Any) -> None:
 
 
 def stubbed_media(*outcomes: str) -> tuple[Callable[[str], Any], Stubber]:
-    """A real archived-media client whose GetClip answers are `outcomes` in order: an error code, or
-    "clip" for a successful MP4 payload."""
+    """A real archived-media client whose GetClip answers are `outcomes` in order: an error code, "clip"
+    for a successful MP4 payload, or "empty" for a successful answer without a byte of media."""
     client = boto3.client("kinesis-video-archived-media", region_name=REGION, endpoint_url="https://b-1.example")
     stubber = Stubber(client)
     for outcome in outcomes:
-        if outcome == "clip":
-            payload = StreamingBody(io.BytesIO(CLIP_BYTES), len(CLIP_BYTES))
+        if outcome in ("clip", "empty"):
+            media = CLIP_BYTES if outcome == "clip" else b""
+            payload = StreamingBody(io.BytesIO(media), len(media))
             stubber.add_response("get_clip", {"ContentType": "video/mp4", "Payload": payload})
         else:
             status = 404 if outcome == "ResourceNotFoundException" else 400
@@ -319,6 +320,24 @@ def test_permanent_clip_error_alerts_at_once_without_clip(
     [email] = observed.emails()
     assert "Clip:       none - the video could not be retrieved (NoDataRetentionException)" in email
     assert world.clip_keys() == []
+
+
+def test_an_empty_get_clip_body_leaves_no_object_and_the_alert_says_why(
+    world: AlertWorld, observed: Observed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given KVS answers GetClip with no media at all
+    media, _ = stubbed_media("empty")
+    install_stage(monkeypatch, observed, media_factory=media)
+    world.send_job(sample_job().to_message())
+
+    # when the job is delivered
+    _, response = world.deliver()
+
+    # then no (0-byte) clip object is left in the bucket, and the alert goes out without a clip, saying why
+    assert failed_ids(response) == []
+    assert world.clip_keys() == []
+    [email] = observed.emails()
+    assert "Clip:       none - the video could not be retrieved (EmptyClip)" in email
 
 
 def test_throttled_get_clip_is_retried(world: AlertWorld, observed: Observed, monkeypatch: pytest.MonkeyPatch) -> None:

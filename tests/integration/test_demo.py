@@ -1,4 +1,5 @@
-"""`make demo` is a test: the recorded scenario through the emulated stack, asserted number by number.
+"""`make demo` is a test: image mode (a video through the real sampler, Rekognition stand-in) and the
+recorded stream-mode scenario through the emulated stack, asserted number by number.
 
 The scenario (events/scenarios/seoul-hq-morning.jsonl, seed 4) holds 267 records: 172 frames without a
 face, 31 with employees only, 60 with the lobby visitor (sightings spanning [40 s, 160 s) of the
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from facewatch_local.demo import DemoSummary, run
+from facewatch_local import demo as demo_module
+from facewatch_local.demo import DemoSummary, run, run_image_mode
+from facewatch_local.image_demo import ImageDemoSummary
 from facewatch_local.scenario import (
     SCENARIO_PATH,
     dump_scenario,
@@ -206,3 +209,68 @@ def test_a_failing_step_fails_the_demo_and_says_which(tmp_path: Path) -> None:
     assert not summary.ok
     assert "AlertFunction reported 2 failed record(s)" in summary.problems
     assert all(alert.sns_message_id for alert in summary.alerts)
+
+
+@pytest.fixture(scope="module")
+def image_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[ImageDemoSummary, str]:
+    printed = io.StringIO()
+    summary = run_image_mode(log_path=tmp_path_factory.mktemp("image-demo") / "functions.log", stream=printed)
+    return summary, printed.getvalue()
+
+
+def test_image_mode_alerts_once_for_the_visitor_and_never_for_the_employee(
+    image_demo: tuple[ImageDemoSummary, str],
+) -> None:
+    summary, printed = image_demo
+
+    assert summary.ok, summary.problems
+    (alert,) = summary.alerts
+    assert alert.camera_id == "seoul-hq-lobby-01"
+    assert alert.sns_message_id
+    assert alert.delivered_to_sqs
+    assert summary.similarities["employee E10442"] >= 80.0 > summary.similarities["visitor"]
+    assert "=== Alert 1 of 1: seoul-hq-lobby-01" in printed
+
+
+def test_image_mode_goes_through_the_real_sampler_with_its_local_detector_cache_and_users_search(
+    image_demo: tuple[ImageDemoSummary, str],
+) -> None:
+    summary, _ = image_demo
+    stats = summary.sampler
+
+    # 24 sampled frames, 16 with a person; one DetectFaces and one users search per person, the rest
+    # answered by the track cache; the visitor's face, matching no user, was searched among faces too
+    assert (stats.frames_sampled, stats.frames_sampled - stats.frames_without_face) == (24, 16)
+    assert stats.rekognition_calls == {"DetectFaces": 2, "SearchUsersByImage": 2, "SearchFacesByImage": 1}
+    assert stats.frames_cached == 14
+    assert summary.records_written == 2
+    assert summary.stand_in_calls == {"DetectFaces": 2, "SearchUsersByImage": 2, "SearchFacesByImage": 1}
+
+
+def test_image_mode_says_which_parts_are_emulated(image_demo: tuple[ImageDemoSummary, str]) -> None:
+    _, printed = image_demo
+
+    assert printed.startswith("=== Image mode (the mode a new AWS account can deploy)")
+    assert "emulated  AWS by moto" in printed
+    assert "emulated  Rekognition by a STAND-IN" in printed
+    assert "not a face model" in printed
+    assert "photos from events/media (SOURCES.md)" in printed
+
+
+@pytest.mark.parametrize(
+    ("mode", "parts"), [("all", ["image", "stream"]), ("image", ["image"]), ("stream", ["stream"])]
+)
+def test_make_demo_runs_image_mode_first_and_mode_picks_one(
+    mode: str, parts: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran: list[str] = []
+    monkeypatch.setattr(demo_module, "run_image_mode", lambda **_: ran.append("image") or _Ok())
+    monkeypatch.setattr(demo_module, "run", lambda **_: ran.append("stream") or _Ok())
+    monkeypatch.setenv("MODE", mode)
+
+    assert demo_module.main([]) == 0
+    assert ran == parts
+
+
+class _Ok:
+    ok = True

@@ -15,7 +15,7 @@ from botocore.config import Config
 from facewatch_local.stack import EmulatedStack
 from tests.support.detector import DetectorHarness
 from tests.support.kinesis import failed_sequence_numbers, kinesis_event, sequence_numbers
-from tests.support.logs import emf_metric_sets
+from tests.support.logs import batch_metric_set
 from tests.support.records import CAMERA_ID, T0, frame_at
 from tests.support.sdk_faults import SdkFaults, attempts, every, instant_retries
 
@@ -146,7 +146,7 @@ def test_a_late_shard_alerts_the_windows_it_starts_and_counts_the_rest_with_a_re
     harness.deliver(shard_b)
 
     assert harness.alert_jobs() == []
-    [metrics] = emf_metric_sets(capsys.readouterr().out)
+    metrics = batch_metric_set(capsys.readouterr().out)
     assert metrics["LateSightings_older_than_remembered"] == len(shard_b["Records"])
 
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from tests.support.detector import DetectorHarness
 from tests.support.kinesis import kinesis_event
-from tests.support.logs import emf_metric_sets
+from tests.support.logs import batch_metric_set, emf_metric_sets
 from tests.support.records import EMPLOYEE_ID, employee_face, face_search_record, frame_at, unknown_face
 
 # What would name the employee: their id, and the collection's ids of their face and image.
@@ -37,8 +37,10 @@ def test_frames_of_an_employee_leave_only_counts(harness: DetectorHarness, capsy
         assert identifier not in printed.out + printed.err, identifier
         assert identifier not in stored, identifier
     assert harness.alert_jobs() == []
-    (metrics,) = emf_metric_sets(printed.out)
+    metrics = batch_metric_set(printed.out)
     assert metrics["FacesDropped_employee_match"] == 10  # the count is all that is kept
+    per_camera = [m for m in emf_metric_sets(printed.out) if "RecordsProcessed" not in m]
+    assert per_camera == [{"NotAlerted_employee_match": 10}], "per camera, a count again"
 
 
 def test_an_employee_beside_a_stranger_is_not_named_in_the_strangers_alert(

@@ -230,6 +230,11 @@ def alert_jobs(params: Mapping[str, Any]) -> bool:
     return str(params.get("QueueUrl", "")).endswith("-alerts")
 
 
+def index_jobs(params: Mapping[str, Any]) -> bool:
+    """The alerter's SendMessage of a notified alert's document to IndexQueue (<prefix>-index)."""
+    return str(params.get("QueueUrl", "")).endswith("-index")
+
+
 def ledger(expression: str) -> Callable[[Mapping[str, Any]], bool]:
     """The alert ledger's UpdateItem whose expression starts so ("SET clip": notify begins, "SET notified_at")."""
     return lambda params: str(params.get("UpdateExpression", "")).startswith(expression)

@@ -74,3 +74,29 @@ def expect_search(stubber: Stubber, *, employee: bool) -> None:
             "FaceMatchThreshold": FACE_MATCH_THRESHOLD,
         },
     )
+
+
+def expect_search_users(stubber: Stubber, *, employee: bool) -> None:
+    """SearchUsersByImage: the employee's user (UserId = employee id), or no user."""
+    stubber.add_response(
+        "search_users_by_image",
+        {
+            "UserMatches": [{"Similarity": 99.4, "User": {"UserId": EMPLOYEE_ID, "UserStatus": "ACTIVE"}}]
+            if employee
+            else [],
+            "FaceModelVersion": "7.0",
+            "SearchedFace": {
+                "FaceDetail": {
+                    "BoundingBox": {"Width": 0.42, "Height": 0.5, "Left": 0.29, "Top": 0.2},
+                    "Confidence": 99.9,
+                }
+            },
+            "UnsearchedFaces": [],
+        },
+        {
+            "CollectionId": COLLECTION_ID,
+            "Image": {"Bytes": ANY},
+            "MaxUsers": 1,
+            "UserMatchThreshold": FACE_MATCH_THRESHOLD,
+        },
+    )

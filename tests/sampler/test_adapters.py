@@ -183,3 +183,31 @@ def test_metrics_say_whether_the_camera_is_online_and_count_per_interval(aws: bo
 
     assert values("FramesSampled") == [150.0, 30.0]  # 120, then 30 more
     assert values("CameraOnline") == [1.0, 0.0]
+
+
+def test_metrics_count_frames_over_budget_and_the_share_of_the_account_tps_used(aws: boto3.session.Session) -> None:
+    # given a camera whose share is 0.5 calls/s, which made 15 calls in the 60 s since the last publish
+    cloudwatch = aws.client("cloudwatch")
+    now = iter([0.0, 60.0])
+    stats = SamplerStats(camera_id="lobby", online=True, budget_share_tps=0.5, frames_over_budget=7)
+    stats.rekognition_calls["DetectFaces"] = 15
+    metrics = SamplerMetrics("Facewatch/Sampler", "lobby", client=cloudwatch, clock=lambda: next(now))
+
+    metrics.publish(stats)
+
+    def value(name: str) -> float:
+        response = cloudwatch.get_metric_statistics(
+            Namespace="Facewatch/Sampler",
+            MetricName=name,
+            Dimensions=[{"Name": "CameraId", "Value": "lobby"}],
+            StartTime="2000-01-01T00:00:00Z",
+            EndTime="2100-01-01T00:00:00Z",
+            Period=86400,
+            Statistics=["Sum"],
+        )
+        (point,) = response["Datapoints"]
+        return float(point["Sum"])
+
+    assert value("FramesOverBudget") == 7.0
+    assert value("RekognitionBudgetUse") == 50.0  # 15 of the 30 calls the share allowed
+    assert value("CameraOnline") == 1.0

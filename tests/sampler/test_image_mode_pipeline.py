@@ -13,7 +13,7 @@ from facewatch_sampler.app import build_sampler
 from facewatch_sampler.frames import OpenCvSource
 from facewatch_sampler.records import is_synthetic_fragment_number
 from facewatch_sampler.rekognition import RekognitionFaces
-from facewatch_sampler.settings import SamplerSettings
+from facewatch_sampler.settings import SamplerSettings, SearchMode
 from facewatch_sampler.stats import SamplerStats
 from tests.sampler.scene import EMPLOYEE, VISITOR, face_box
 from tests.sampler.support import (
@@ -22,6 +22,7 @@ from tests.sampler.support import (
     FACE_MATCH_THRESHOLD,
     expect_detect_faces,
     expect_search,
+    expect_search_users,
     read_stream,
 )
 from tests.support.aws import receive_all
@@ -42,7 +43,11 @@ FRAMES_WITH_A_FACE = 16
 
 
 def run_scene(
-    aws: boto3.session.Session, stack: EmulatedStack, video: Path, rekognition: Any
+    aws: boto3.session.Session,
+    stack: EmulatedStack,
+    video: Path,
+    rekognition: Any,
+    search: SearchMode = SearchMode.FACES,
 ) -> tuple[SamplerStats, list[bytes]]:
     aws.client("kinesisvideo").create_stream(StreamName=CAMERA_ID, DataRetentionInHours=24)
     settings = SamplerSettings(
@@ -51,6 +56,7 @@ def run_scene(
         stream_name=stack.face_search_stream_name,
         collection_id=COLLECTION_ID,
         face_match_threshold=FACE_MATCH_THRESHOLD,
+        search=search,
     )
     sampler = build_sampler(
         settings,
@@ -116,3 +122,39 @@ def test_an_employee_and_a_visitor_crossing_raise_exactly_one_alert_for_the_visi
     expected = face_box(VISITOR, VISITOR.start)
     assert (job.face.bounding_box.left, job.face.bounding_box.width) == pytest.approx((expected.left, expected.width))
     assert (job.faces_in_frame, job.unmatched_faces_in_frame) == (1, 1)
+
+
+def test_searching_users_matches_the_employee_and_falls_back_to_faces_for_the_visitor_in_the_same_record_shape(
+    aws: boto3.session.Session,
+    stack: EmulatedStack,
+    detector_environment: dict[str, str],
+    scene_video: Path,
+) -> None:
+    # given the employee's user matches the first person; no user matches the second, nor any face
+    rekognition = aws.client("rekognition")
+    stubber = Stubber(rekognition)
+    expect_detect_faces(stubber, face_box(EMPLOYEE, EMPLOYEE.start))
+    expect_search_users(stubber, employee=True)
+    expect_detect_faces(stubber, face_box(VISITOR, VISITOR.start))
+    expect_search_users(stubber, employee=False)
+    expect_search(stubber, employee=False)
+
+    # when the sampler reads the scene searching users
+    with stubber:
+        stats, records = run_scene(aws, stack, scene_video, rekognition, search=SearchMode.USERS)
+
+    # then one user search per person, and one face search for the face no user matched
+    stubber.assert_no_pending_responses()
+    assert stats.rekognition_calls == {"DetectFaces": 2, "SearchUsersByImage": 2, "SearchFacesByImage": 1}
+    employee, visitor = (parse_face_frame(data).faces[0] for data in records)
+    assert [m.Face.ExternalImageId for m in employee.MatchedFaces if m.Face] == [EMPLOYEE_ID]
+    assert visitor.MatchedFaces == []
+
+    # and the detector raises one alert, for the visitor only
+    from facewatch.handlers.detector import lambda_handler
+
+    assert lambda_handler(kinesis_event(records, stream_name=stack.face_search_stream_name), FakeLambdaContext()) == {
+        "batchItemFailures": []
+    }
+    (message,) = receive_all(aws.client("sqs"), stack.alert_queue_url)
+    assert AlertJob.model_validate(message.body).frame_time == pytest.approx(T0 + VISITOR.start, abs=1e-3)

@@ -207,3 +207,39 @@ def test_stop_ends_a_run_that_would_go_on_forever(aws: boto3.session.Session, da
     # then
     assert time.monotonic() - started < 5
     assert stats.frames_read > 0
+
+
+def test_a_stream_that_does_not_exist_ends_a_camera_run_instead_of_queueing_forever(
+    aws: boto3.session.Session,
+) -> None:
+    # given a live camera with a face in view, and no data stream of that name (a role that may not
+    # describe streams skips the CLI's check, so the first PutRecord finds out)
+    source = BlankLiveSource(frames=10_000, frame_interval=0.01)
+    sampler = build_sampler(
+        SETTINGS,
+        aws,
+        source=source,
+        faces=FakeFaces(faces=[Box(0.4, 0.3, 0.1, 0.2)]),
+        detector=FixedBoxes(Box(0.4, 0.3, 0.1, 0.2)),
+    )
+
+    # when
+    started = time.monotonic()
+    stats = sampler.run(max_seconds=30)
+
+    # then the run ends at the first write, saying why
+    assert time.monotonic() - started < 10
+    assert sampler.failure == f"cannot write to Kinesis data stream {STREAM_NAME}: ResourceNotFoundException"
+    assert stats.records_written == 0
+
+
+def test_a_video_file_that_cannot_be_read_ends_the_run_without_reconnecting(
+    aws: boto3.session.Session, data_stream: str, tmp_path: Path
+) -> None:
+    missing = tmp_path / "gone.avi"
+    sampler = build_sampler(replace(SETTINGS, source=str(missing)), aws, source=OpenCvSource(str(missing)))
+
+    stats = sampler.run(max_seconds=30)
+
+    assert sampler.failure == f"cannot read video file {missing}: no such file"
+    assert stats.reconnects == 0

@@ -28,6 +28,12 @@ def emf_metric_sets(stdout: str) -> list[dict[str, float]]:
     return [{name: _single(values) for name, values in metric_set.items()} for metric_set in emf_metric_values(stdout)]
 
 
+def batch_metric_set(stdout: str) -> dict[str, float]:
+    """The detector's one metric set per batch (dimension service), apart from its per-camera sets."""
+    [batch] = [metric_set for metric_set in emf_metric_sets(stdout) if "RecordsProcessed" in metric_set]
+    return batch
+
+
 def _single(values: list[float]) -> float:
     assert len(values) == 1, f"one value per metric per invocation, got {values}"
     return values[0]

@@ -222,3 +222,11 @@ def test_dashboard_shows_every_alarm_and_what_they_watch(template: dict[str, Any
     # the dashboard's clip-missing rate is the alarm's
     [rate] = [m[0] for m in widget(board, "Alerts without a clip")["metrics"] if isinstance(m[0], dict)]
     assert rate["expression"] == expression(alarms(template)["ClipMissingRateAlarm"])
+
+
+def test_the_dashboard_graphs_every_reason_a_face_raised_no_alert_per_camera(template: dict[str, Any]) -> None:
+    # when
+    reasons = widget(dashboard(template), "Faces that raised no alert")
+    # then: one search over the detector's per-camera metric sets (NotAlerted_<reason>, dimension CameraId)
+    [[query]] = reasons["metrics"]
+    assert query["expression"] == "SEARCH('{Facewatch,CameraId,service} NotAlerted', 'Sum', 300)"

@@ -39,8 +39,10 @@ from facewatch.services.processor_control import ANSWER_MARGIN_SECONDS
 
 CAMERAS = ("Lobby01", "Floor3East", "ParkingB1")
 STREAM = {"DetectionMode": "stream"}
-# Per camera in stream mode, 7 resources in its nested stack (docs/stream-mode.md).
-PER_STREAM_CAMERA = {
+# In either mode, the alarm on the detector's quarantined records of the camera (docs/reliability.md).
+QUARANTINE_ALARM = {"QuarantineAlarm": "AWS::CloudWatch::Alarm"}
+# Per camera in stream mode, 7 resources in its nested stack (docs/stream-mode.md), and the quarantine alarm.
+PER_STREAM_CAMERA = QUARANTINE_ALARM | {
     "VideoStream": "AWS::KinesisVideo::Stream",
     "FaceSearchStream": "AWS::Kinesis::Stream",
     "ProcessorRole": "AWS::IAM::Role",
@@ -48,14 +50,11 @@ PER_STREAM_CAMERA = {
     "ProcessorControl": "Custom::StreamProcessorControl",
     "FaceSearchRecords": "AWS::Lambda::EventSourceMapping",
     "SilentAlarm": "AWS::CloudWatch::Alarm",
-    "QuarantineAlarm": "AWS::CloudWatch::Alarm",
 }
-# Per camera in image mode, 3: the video stream, the offline alarm on the sampler's heartbeat and the
-# alarm on quarantined records (a camera whose clock runs ahead).
-PER_IMAGE_CAMERA = {
+# Per camera in image mode: the video stream, the offline alarm on the sampler's heartbeat, the quarantine alarm.
+PER_IMAGE_CAMERA = QUARANTINE_ALARM | {
     "VideoStream": "AWS::KinesisVideo::Stream",
     "OfflineAlarm": "AWS::CloudWatch::Alarm",
-    "QuarantineAlarm": "AWS::CloudWatch::Alarm",
 }
 # What the camera fleet, the employee collection and the proxy identity added to the template.
 CAMERA_PARAMETERS = {
@@ -238,6 +237,28 @@ def test_each_stream_camera_has_a_silence_alarm_on_its_own_data_stream() -> None
     )
     assert alarm["TreatMissingData"] == "breaching"
     assert deployment.resolve(alarm["AlarmActions"]) == [PARENT_RESOURCES["OpsAlarmTopic"].ref]
+
+
+@pytest.mark.parametrize("mode", ["image", "stream"])
+def test_each_camera_alarms_on_its_quarantined_records_in_either_mode(mode: str) -> None:
+    # given: a camera whose records keep arriving but are quarantined is as blind as a silent one
+    deployment = camera_stack("Lobby01", DetectionMode=mode)
+    camera_id = deployment.resolve_string(camera_resource("VideoStream")["Properties"]["Name"])
+    # when
+    alarm = deployment.resolve(camera_resource("QuarantineAlarm")["Properties"])
+    # then: the metric the detector emits for this camera (tests/integration/test_detector_visibility.py)
+    assert deployment.is_created("QuarantineAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("Facewatch", "QuarantinedRecords")
+    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {
+        "CameraId": camera_id,
+        "service": "facewatch-detector",
+    }
+    assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["TreatMissingData"]) == (
+        "GreaterThanThreshold",
+        0,
+        "notBreaching",
+    )
+    assert alarm["AlarmActions"] == [PARENT_RESOURCES["OpsAlarmTopic"].ref]
 
 
 def test_a_camera_is_named_stack_underscore_camera_in_every_service() -> None:
@@ -685,23 +706,3 @@ def test_the_linter_sees_inside_the_camera_loop() -> None:
     matches = lint_all(broken)
     # then
     assert "E3015" in {match.rule.id for match in matches}
-
-
-@pytest.mark.parametrize("mode", ["stream", "image"])
-def test_each_camera_alarms_when_its_records_are_quarantined(mode: str) -> None:
-    # given a camera whose clock runs ahead: its records keep arriving and are all quarantined
-    deployment = camera_stack("Lobby01", DetectionMode=mode)
-    alarm = camera_resource("QuarantineAlarm")["Properties"]
-    video = deployment.resolve_string(camera_resource("VideoStream")["Properties"]["Name"])
-    # then the alarm watches the detector's QuarantinedRecords for exactly this camera id
-    assert deployment.resolve(alarm["Dimensions"]) == [
-        {"Name": "CameraId", "Value": video},
-        {"Name": "service", "Value": "facewatch-detector"},
-    ]
-    assert (alarm["Namespace"], alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
-        "Facewatch",
-        "QuarantinedRecords",
-        "GreaterThanThreshold",
-        0,
-    )
-    assert deployment.resolve(alarm["AlarmActions"]) == [PARENT_RESOURCES["OpsAlarmTopic"].ref]

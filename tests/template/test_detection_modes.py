@@ -91,8 +91,9 @@ def test_the_stream_expansion_is_todays_fleet_plus_the_proxy_identity() -> None:
     assert types["AWS::Rekognition::StreamProcessor"] == len(CAMERAS)
     assert types["Custom::StreamProcessorControl"] == len(CAMERAS)
     assert types["AWS::Kinesis::Stream"] == 1 + len(CAMERAS)
-    # The detector's and the alerter's two (alert jobs, index documents), then one per camera's stream.
-    assert types["AWS::Lambda::EventSourceMapping"] == 3 + len(CAMERAS)
+    assert types["AWS::Lambda::EventSourceMapping"] - expansion("image")["AWS::Lambda::EventSourceMapping"] == len(
+        CAMERAS
+    )
     assert (types["AWS::IoT::RoleAlias"], types["AWS::IoT::Policy"]) == (1, 1)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from facewatch_local.cfn import function_environment
+from facewatch_local.cfn import function_environment, nested_template
 from tests.template.reading import template_copy
 
 from facewatch.config import AlertSettings, DetectorSettings, SettingsError
@@ -206,6 +206,20 @@ def _property_names_referring_to(value: Any, parameter: str, key: str | None = N
             yield from _property_names_referring_to(item, parameter, key)
 
 
+def _used_in_nested_stacks(template: dict[str, Any], parameter: str) -> set[str]:
+    """Where a nested stack's template uses `parameter` once the parent passes it on, and the parent's nested
+    stacks taken out of `template` (a Number parameter there is a Number parameter of the nested template)."""
+    used: set[str] = set()
+    for logical_id in [k for k, d in template["Resources"].items() if d.get("Type") == "AWS::CloudFormation::Stack"]:
+        definition = template["Resources"].pop(logical_id)
+        nested = nested_template(definition, logical_id)
+        for name, value in definition["Properties"].get("Parameters", {}).items():
+            if value == {"Ref": parameter}:
+                assert nested["Parameters"][name]["Type"] == "Number", f"{logical_id} takes {name} as a string"
+                used |= set(_property_names_referring_to(nested["Resources"], name))
+    return used
+
+
 def _values_the_template_allows(spec: dict[str, Any]) -> list[Any]:
     """Bounds, halves between them (a Number parameter takes fractions), and any AllowedValues."""
     if "AllowedValues" in spec:
@@ -234,7 +248,8 @@ def test_every_number_parameter_value_is_taken_by_its_setting_or_refused_at_depl
     else:
         assert parameter in RESOURCE_NUMBER_PROPERTIES, f"{parameter}: no setting, no AllowedValues, not listed"
         names, _ = RESOURCE_NUMBER_PROPERTIES[parameter]
-        used_in = set(_property_names_referring_to(template["Resources"], parameter))
+        in_nested_stacks = _used_in_nested_stacks(template, parameter)  # takes the nested stacks out
+        used_in = set(_property_names_referring_to(template["Resources"], parameter)) | in_nested_stacks
         assert used_in, f"{parameter} is used nowhere"
         assert used_in <= names
 

@@ -106,6 +106,7 @@ DETECTOR_REQUIRED = {
     "DEDUP_TABLE_NAME": "facewatch-DedupTable",
     "ALERT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-AlertQueue",
     "QUARANTINE_BUCKET_NAME": "facewatch-quarantine",
+    "POLICY_TABLE_NAME": "facewatch-PolicyTable",
 }
 
 

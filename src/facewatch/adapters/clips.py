@@ -47,16 +47,12 @@ class _CountingReader:
 
     def read(self, size: int = -1) -> bytes:
         chunk: bytes
-        if self._first:
-            if size < 0:
-                chunk = self._first + self._stream.read()
-            else:
-                chunk, self._first = self._first[:size], self._first[size:]
-                self.size_bytes += len(chunk)
-                return chunk
-            self._first = b""
-        else:
+        if not self._first:
             chunk = self._stream.read(size)
+        elif size < 0:
+            chunk, self._first = self._first + self._stream.read(), b""
+        else:
+            chunk, self._first = self._first[:size], self._first[size:]
         self.size_bytes += len(chunk)
         return chunk
 

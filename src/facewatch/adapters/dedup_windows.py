@@ -8,6 +8,7 @@ leaves behind, the number of sightings it suppressed, goes onto the item of the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +118,9 @@ class DedupWindows:
             return Claim(won=False, stored=_windows_of(item))
         return Claim(won=True)
 
-    def add_suppressed(self, alert_id: str, count: int, now: float, late: int = 0) -> None:
+    def add_suppressed(
+        self, alert_id: str, count: int, now: float, late: int = 0, reasons: Mapping[str, int] | None = None
+    ) -> None:
         """Adds `count` suppressed sightings (and `late` late ones, see domain.dedup.LateReason) to the window
         opened by `alert_id`, on that alert's item.
 
@@ -126,7 +129,18 @@ class DedupWindows:
         (the alert stage writes it later): ADD creates it, with the alert item's expiry unless it has one.
         """
         counters = {"suppressed_count": (":n", count), "late_count": (":late", late)}
-        added = [(name, placeholder, n) for name, (placeholder, n) in counters.items() if n]
+        # Faces on the camera that raised no alert during the window, by reason (not_alerted_<reason>).
+        counters |= {
+            f"not_alerted_{reason}": (f":r{i}", n) for i, (reason, n) in enumerate(sorted((reasons or {}).items()))
+        }
+        # With reasons, suppressed_count is written too (0 or more): one recognisable count write per window.
+        added = [
+            (name, placeholder, n)
+            for name, (placeholder, n) in counters.items()
+            if n or (name == "suppressed_count" and reasons)
+        ]
+        if not added:
+            return
         self._client.get().update_item(
             TableName=self._table,
             Key=alert_key(alert_id),

@@ -1,11 +1,12 @@
-"""PolicyTable (DynamoDB): site policies with their versions, watchlist entries, snoozes, and their audit trail.
+"""PolicyTable (DynamoDB): site policies with their versions, watchlist entries and snoozes.
 
 Items (pk, sk):
 - `current`, `policy#<site>`                 the policy in force (its document and version number)
 - `current`, `watchlist#<list>#<entry id>`   a watchlist entry (reason, expiry; faces in the collection)
 - `current`, `snooze#<id>`                   a snooze; DynamoDB TTL removes it after it ended
 - `policy#<site>`, `v#<000001>`              every version ever applied, never overwritten
-- `audit`, `<ISO time>#<id>`                 who applied, enrolled, removed or snoozed what, and why
+
+Who changed what, and why, goes to the audit log (facewatch.adapters.audit_log) before the change is made.
 
 Everything the detector needs is under pk `current`: one Query (a page or two) loads it, once per cache
 period (PolicyCache), never per record.
@@ -13,12 +14,9 @@ period (PolicyCache), never per record.
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -32,12 +30,9 @@ from facewatch.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 CURRENT = "current"
 VERSION_DIGITS = 6
-# Audit items are kept two years, then DynamoDB TTL removes them.
-AUDIT_TTL_SECONDS = 2 * 365 * 86_400
 # How long the detector trusts what it loaded: a policy change, a new watchlist entry or a snooze takes
 # effect within this many seconds, and the table sees one Query per container per period.
 POLICY_CACHE_SECONDS = 30.0
@@ -70,10 +65,6 @@ class StoredItems:
 
 def _version_sk(version: int) -> str:
     return f"v#{version:0{VERSION_DIGITS}d}"
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class PolicyStore:
@@ -192,7 +183,6 @@ class PolicyStore:
                             "Item": {"pk": {"S": CURRENT}, "sk": {"S": f"policy#{policy.site}"}, **common},
                         }
                     },
-                    self._audit_put("policy.apply", by, {"site": policy.site, "version": version, "note": note}, now),
                 ]
             )
         except ClientError as error:
@@ -203,102 +193,42 @@ class PolicyStore:
             raise
         return version
 
-    def put_entry(self, entry: WatchlistEntry, *, by: str, now: float) -> None:
-        self._put_current(
-            f"watchlist#{entry.list}#{entry.entry_id}",
-            entry.model_dump_json(),
-            expires_at=entry.expires_at,
-            audit=("watchlist.add", by, {"list": entry.list, "entry_id": entry.entry_id, "reason": entry.reason}),
-            now=now,
-        )
+    def put_entry(self, entry: WatchlistEntry) -> None:
+        self._put_current(f"watchlist#{entry.list}#{entry.entry_id}", entry.model_dump_json(), entry.expires_at)
 
-    def remove_entry(self, list_name: str, entry_id: str, *, by: str, reason: str, now: float) -> None:
-        self._delete_current(
-            f"watchlist#{list_name}#{entry_id}",
-            audit=("watchlist.remove", by, {"list": list_name, "entry_id": entry_id, "reason": reason}),
-            now=now,
-        )
+    def remove_entry(self, list_name: str, entry_id: str) -> None:
+        self._delete_current(f"watchlist#{list_name}#{entry_id}")
 
-    def put_snooze(self, snooze: Snooze, *, now: float) -> None:
-        details = {"scope": snooze.scope, "target": snooze.target, "until": _iso(snooze.until), "reason": snooze.reason}
-        self._put_current(
-            f"snooze#{snooze.snooze_id}",
-            snooze.model_dump_json(),
-            expires_at=snooze.until,
-            audit=("snooze.add", snooze.by, details),
-            now=now,
-        )
+    def put_snooze(self, snooze: Snooze) -> None:
+        self._put_current(f"snooze#{snooze.snooze_id}", snooze.model_dump_json(), snooze.until)
 
-    def end_snooze(self, snooze_id: str, *, by: str, now: float) -> None:
-        self._delete_current(f"snooze#{snooze_id}", audit=("snooze.end", by, {"snooze_id": snooze_id}), now=now)
+    def end_snooze(self, snooze_id: str) -> None:
+        self._delete_current(f"snooze#{snooze_id}")
 
-    def audit_trail(self, limit: int = 100) -> list[dict[str, Any]]:
-        response = self._client.get().query(
+    def _put_current(self, sk: str, document: str, expires_at: float) -> None:
+        self._client.get().put_item(
             TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": "audit"}},
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [
-            {"at": item["sk"]["S"].split("#", 1)[0], "action": item["action"]["S"], "by": item["by"]["S"],
-             **json.loads(item["details"]["S"])}
-            for item in response.get("Items", [])
-        ]  # fmt: skip
-
-    def _put_current(
-        self, sk: str, document: str, *, expires_at: float, audit: tuple[str, str, dict[str, Any]], now: float
-    ) -> None:
-        self._client.get().transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": {
-                            "pk": {"S": CURRENT},
-                            "sk": {"S": sk},
-                            "document": {"S": document},
-                            "expires_at": {"N": str(int(expires_at) + 1)},
-                        },
-                    }
-                },
-                self._audit_put(*audit, now),
-            ]
+            Item={
+                "pk": {"S": CURRENT},
+                "sk": {"S": sk},
+                "document": {"S": document},
+                # DynamoDB TTL removes the item after its end (within days; readers check the end themselves).
+                "expires_at": {"N": str(int(expires_at) + 1)},
+            },
         )
 
-    def _delete_current(self, sk: str, *, audit: tuple[str, str, dict[str, Any]], now: float) -> None:
+    def _delete_current(self, sk: str) -> None:
+        """Raises KeyError when there is no such item."""
         try:
-            self._client.get().transact_write_items(
-                TransactItems=[
-                    {
-                        "Delete": {
-                            "TableName": self._table,
-                            "Key": {"pk": {"S": CURRENT}, "sk": {"S": sk}},
-                            "ConditionExpression": "attribute_exists(pk)",
-                        }
-                    },
-                    self._audit_put(*audit, now),
-                ]
+            self._client.get().delete_item(
+                TableName=self._table,
+                Key={"pk": {"S": CURRENT}, "sk": {"S": sk}},
+                ConditionExpression="attribute_exists(pk)",
             )
         except ClientError as error:
-            if aws.error_code(error) == "TransactionCanceledException":
+            if aws.error_code(error) == "ConditionalCheckFailedException":
                 raise KeyError(sk) from error
             raise
-
-    def _audit_put(self, action: str, by: str, details: dict[str, Any], now: float) -> TransactWriteItemTypeDef:
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": {
-                    "pk": {"S": "audit"},
-                    "sk": {"S": f"{_iso(now)}#{uuid.uuid4().hex[:12]}"},
-                    "action": {"S": action},
-                    "by": {"S": by},
-                    "details": {"S": json.dumps(details, sort_keys=True)},
-                    "expires_at": {"N": str(int(now) + AUDIT_TTL_SECONDS)},
-                },
-            }
-        }
 
 
 class PolicyCache:

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facewatch.domain.alert_policy import AlertPolicyInfo
+from facewatch.domain.cameras import camera_id_problem
 from facewatch.domain.dedup import alert_id_for
 from facewatch.domain.records import (
     MAX_EPOCH_SECONDS,
@@ -30,7 +32,7 @@ JobTime = Annotated[float, Field(gt=MIN_EPOCH_SECONDS, lt=MAX_EPOCH_SECONDS + MA
 
 
 class _Job(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 class FaceBox(_Job):
@@ -74,15 +76,18 @@ class AlertJob(_Job):
     frame_time: JobTime
     face: TriggeringFace
     faces_in_frame: int = Field(ge=1)
-    unmatched_faces_in_frame: int = Field(ge=1)
+    # 0 only for an after-hours alert on an employee (a rule that alerts on any face).
+    unmatched_faces_in_frame: int = Field(ge=0)
     kinesis_sequence_number: str = Field(max_length=128)
     detected_at: JobTime
     # When the record reached Kinesis (its approximate arrival time): the latency split starts there.
     arrived_at: JobTime | None = None
     # Image mode: the frame the sampler uploaded (checked again by the alerter), or why there is none.
     edge_snapshot: EdgeSnapshot | None = None
+    # Alert policies: the alert type, rule, near miss, watchlist entry, confirmation and snoozes in force.
+    policy: AlertPolicyInfo | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True, defer_build=True)
 
     def to_message(self) -> str:
         # The optional fields are left out when empty, so a job without them reads as it always did.
@@ -115,8 +120,9 @@ def mismatch(job: AlertJob) -> str | None:
         return "kvs_stream_arn is not a Kinesis video stream ARN"
     if camera_id != job.camera_id:
         return "camera_id is not the camera of kvs_stream_arn"
-    if not camera_id.strip("."):
-        return "camera_id is not a safe path segment"
+    unsafe = camera_id_problem(camera_id)
+    if unsafe is not None:
+        return f"camera_id {unsafe}"
     if job.producer_timestamp + job.frame_offset_seconds != job.frame_time:
         return "frame_time is not producer_timestamp + frame_offset_seconds"
     if alert_id_for(job.source, job.face.index) != job.alert_id:
@@ -124,11 +130,16 @@ def mismatch(job: AlertJob) -> str | None:
     return None
 
 
-_OPTIONAL_FIELDS = ("arrived_at", "edge_snapshot")
+_OPTIONAL_FIELDS = ("arrived_at", "edge_snapshot", "policy")
 
 
 def build_alert_job(
-    sighting: Sighting, alert_id: str, sequence_number: str, detected_at: float, arrived_at: float | None = None
+    sighting: Sighting,
+    alert_id: str,
+    sequence_number: str,
+    detected_at: float,
+    arrived_at: float | None = None,
+    policy: AlertPolicyInfo | None = None,
 ) -> AlertJob:
     detected = sighting.face.DetectedFace
     box = detected.BoundingBox
@@ -163,6 +174,7 @@ def build_alert_job(
         detected_at=detected_at,
         arrived_at=arrived_at,
         edge_snapshot=source.edge_snapshot,
+        policy=policy,
     )
 
 

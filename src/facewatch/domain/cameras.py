@@ -42,7 +42,7 @@ def camera_id_problem(camera_id: str) -> str | None:
 
 
 class CameraPlace(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     camera_id: str = Field(min_length=1, max_length=256)
     display_name: str | None = Field(default=None, max_length=200)

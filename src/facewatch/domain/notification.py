@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from facewatch.domain.alert_job import AlertJob
+from facewatch.domain.alert_policy import document_fields, email_lines, sns_attributes
 from facewatch.domain.cameras import CameraPlace, one_line
 from facewatch.domain.clip import ClipOutcome
 
@@ -59,10 +60,14 @@ def local_time(epoch: float, timezone: str) -> datetime:
     return _utc(epoch).astimezone(ZoneInfo(timezone))
 
 
+_SUBJECT_BY_TYPE = {"watchlist_match": "watchlist match", "after_hours": "after-hours face"}
+
+
 def compose_subject(context: AlertContext) -> str:
     place = context.place
     where = f" at {place.site}" if place.site else ""
-    text = f"facewatch: unknown face on {place.label}{where}, {_utc(context.job.frame_time):%H:%M:%S} UTC"
+    what = _SUBJECT_BY_TYPE.get(context.job.policy.alert_type, "unknown face") if context.job.policy else "unknown face"
+    text = f"facewatch: {what} on {place.label}{where}, {_utc(context.job.frame_time):%H:%M:%S} UTC"
     text = _NOT_SUBJECT_SAFE.sub("?", text)
     return text if len(text) <= MAX_SUBJECT_CHARS else text[: MAX_SUBJECT_CHARS - 3] + "..."
 
@@ -92,6 +97,7 @@ def compose_email(context: AlertContext) -> str:
         f"When:       {local:%Y-%m-%d %H:%M:%S %Z} ({place.timezone}) = {_utc(job.frame_time):%Y-%m-%d %H:%M:%S} UTC",
         f"Confidence: {job.face.confidence:.1f}% that this is a face; no employee matched",
         f"Unknown:    {job.unmatched_faces_in_frame} unknown of {job.faces_in_frame} face(s) in the frame",
+        *email_lines(job.policy),
         *_clip_lines(context),
         f"Alert id:   {job.alert_id}",
         "",
@@ -106,7 +112,7 @@ def alert_notice(context: AlertContext) -> dict[str, Any]:
     job, place, clip, link = context.job, context.place, context.clip, context.link
     return {
         "schema": ALERT_NOTICE_SCHEMA,
-        "event_type": EVENT_TYPE,
+        "event_type": job.policy.alert_type if job.policy else EVENT_TYPE,
         "alert_id": job.alert_id,
         "camera": {
             "id": place.camera_id,
@@ -132,6 +138,7 @@ def alert_notice(context: AlertContext) -> dict[str, Any]:
         "kvs": {"stream_arn": job.kvs_stream_arn, "fragment_number": job.fragment_number},
         "detected_at": iso_utc(job.detected_at),
         "notified_at": iso_utc(context.notified_at),
+        **document_fields(job.policy),
     }
 
 
@@ -159,5 +166,5 @@ def compose_sns_message(context: AlertContext) -> SnsMessage:
     return SnsMessage(
         subject=compose_subject(context),
         message=json.dumps(envelope),
-        attributes=message_attributes(context.place),
+        attributes={**message_attributes(context.place), **sns_attributes(context.job.policy)},
     )

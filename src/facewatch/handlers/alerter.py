@@ -23,9 +23,11 @@ from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.privacy_records import SiteMatching
 from facewatch.adapters.search_index import AlertIndex
+from facewatch.adapters.site_rates import SiteRates
 from facewatch.config import AlertSettings, SettingsError, alert_settings
 from facewatch.observability import logger, metrics, tracer
 from facewatch.services.alert import AlertStage, QueueMessage
+from facewatch.services.digest import DigestGate
 from facewatch.services.index import IndexStage
 
 # A failed job is reported in batchItemFailures; SQS makes it visible again after its visibility
@@ -37,8 +39,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def settings() -> AlertSettings:
     try:
         return alert_settings()
-    except SettingsError as problem:
-        logger.error("AlertFunction cannot start", extra={"reason": str(problem)})
+    except SettingsError as error:
+        logger.error("AlertFunction cannot start", extra={"reason": str(error)})
         raise
 
 
@@ -54,6 +56,7 @@ def alert_stage() -> AlertStage:
         index_queue=IndexQueue(current.index_queue_url),
         queue=JobQueue(current.alert_dead_letter_queue_url),
         sites=SiteMatching(current.privacy_table_name),
+        digest=DigestGate(SiteRates(current.dedup_table_name)),
     )
 
 

@@ -13,11 +13,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from facewatch.adapters.alert_queue import AlertQueue
 from facewatch.adapters.dedup_windows import DedupWindows
+from facewatch.adapters.policy_store import PolicyCache, PolicyStore
 from facewatch.adapters.quarantine import Quarantine
 from facewatch.config import detector_settings
 from facewatch.handlers.ordered_batch import OrderedKinesisProcessor
 from facewatch.observability import logger, metrics, tracer
-from facewatch.services.detect import Detector, StreamRecord, publish_camera_metrics, publish_metrics
+from facewatch.services.detect import (
+    Detector,
+    StreamRecord,
+    publish_camera_metrics,
+    publish_metrics,
+    publish_reason_metrics,
+)
 
 # A failing record and every record after it are reported in batchItemFailures; Lambda checkpoints at
 # the lowest failed sequence number and redelivers from there, so the shard is processed in order.
@@ -32,6 +39,11 @@ def detector() -> Detector:
         windows=DedupWindows(settings.dedup_table_name),
         queue=AlertQueue(settings.alert_queue_url),
         quarantine=Quarantine(settings.quarantine_bucket_name),
+        policies=PolicyCache(
+            PolicyStore(settings.policy_table_name),
+            employee_match_threshold=settings.employee_match_threshold,
+            default_dedup_window_seconds=settings.dedup_window_seconds,
+        ),
     )
 
 
@@ -68,4 +80,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         tally.not_processed = processor.not_processed
     publish_metrics(tally)
     publish_camera_metrics(tally)
+    publish_reason_metrics(tally)
     return dict(response)

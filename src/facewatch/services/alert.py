@@ -40,10 +40,12 @@ from facewatch.domain.clip import (
     missing_reason,
     retry_delay_seconds,
 )
+from facewatch.domain.digest import CAPPED_MESSAGE_ID, DIGEST_MESSAGE_PREFIX, compose_digest, notification_kind
 from facewatch.domain.document import IndexJob, alert_document
 from facewatch.domain.notification import AlertContext, ClipLink, compose_sns_message
 from facewatch.domain.privacy import UNKNOWN_FACE_ALERT, alert_allowed
 from facewatch.observability import logger, metrics
+from facewatch.services.digest import DigestGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ class AlertStage:
         sites: SiteMatching | None = None,
         clock: Callable[[], float] = time.time,
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
+        digest: DigestGate | None = None,
     ) -> None:
         self._settings = settings
         self._ledger = ledger
@@ -120,6 +123,7 @@ class AlertStage:
         self._sites = sites
         self._clock = clock
         self._new_token = new_token
+        self._digest = digest
 
     def process(self, message: QueueMessage) -> None:
         try:
@@ -141,10 +145,23 @@ class AlertStage:
         except (ClipNotReadyError, NotifyInProgressError):
             raise  # logged where they are raised: expected, retried by SQS
         except Exception as error:
+            code = error_code(error)
             count_failure("record_failed")
+            if message.receive_count >= self._settings.alert_max_receive_count:
+                # SQS would move it now, without a word: dead-letter it here, with why (SQS's redrive stays
+                # the backstop for a function that dies).
+                self._dead_letter(
+                    message.body,
+                    f"failed on its last receive ({message.receive_count}) with {code}: fix the cause (the "
+                    "alerter's log has every failure under the alert id), then move the job back",
+                    alert_id=job.alert_id,
+                    failure_class=None,
+                    error_code=code,
+                )
+                return
             logger.error(
                 "alert job failed, will retry",
-                extra={"alert_id": job.alert_id, "camera_id": job.camera_id, "error_code": error_code(error)},
+                extra={"alert_id": job.alert_id, "camera_id": job.camera_id, "error_code": code},
             )
             raise
 
@@ -238,10 +255,18 @@ class AlertStage:
     ) -> AlertProgress | None:
         """Publishes once. Returns the new progress, or None when the job was dead-lettered instead."""
         now = self._clock()
+        verdict, count = self._digest.verdict(job) if self._digest else ("send", 0)
+        if verdict == "capped":  # the site's digest already told the team; the alert is indexed only
+            self._ledger.finish_notify(job.alert_id, CAPPED_MESSAGE_ID, notified_at=now)
+            metrics.add_metric(name="AlertsCapped", unit=MetricUnit.Count, value=1)
+            return AlertProgress(clip=clip, notify_started_at=now, notified_at=now, sns_message_id=CAPPED_MESSAGE_ID)
         context = self._context(job, clip, notified_at=now, with_link=True)
         ids = {"alert_id": job.alert_id, "camera_id": job.camera_id}
+        outgoing = compose_sns_message(context)
+        if verdict == "digest" and job.policy is not None:
+            outgoing = compose_digest(context, job.policy, count)
         try:
-            message_id = self._notifier.publish(compose_sns_message(context))
+            message_id = self._notifier.publish(outgoing)
         except PublishDeniedError as error:
             # Retrying cannot help until a person fixes IAM, the topic or its KMS key: dead-letter now, with
             # the reason, so the alarm fires within a minute instead of after every receive.
@@ -273,6 +298,8 @@ class AlertStage:
                 error_code=error.code,
             )
             return None
+        if verdict == "digest":
+            message_id = DIGEST_MESSAGE_PREFIX + message_id
         self._ledger.finish_notify(job.alert_id, message_id, notified_at=now)
         metrics.add_metric(name="AlertsNotified", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="AlertLatency", unit=MetricUnit.Seconds, value=max(0.0, now - job.frame_time))
@@ -298,7 +325,7 @@ class AlertStage:
                 alert_id=job.alert_id,
                 camera_id=job.camera_id,
                 frame_time=job.frame_time,
-                document=alert_document(context),
+                document={**alert_document(context), "notification": notification_kind(progress.sns_message_id)},
             )
         )
 

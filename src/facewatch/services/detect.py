@@ -11,6 +11,11 @@ facewatch.domain.dedup.place_sighting: suppressed by the window it falls in, a l
 (an alert), or counted on a window with a named reason (LateSightings_<reason>, late_count).
 
 Suppressed sightings are counted per window and written once per window (services/suppression.py).
+
+Which faces may alert is the policy's say (services/policy_gate.py): the policies come from a cache
+(adapters/policy_store.PolicyCache, one Query per period), so a record costs no extra AWS call. Every face
+that raises no alert is counted by reason, per camera (publish_reason_metrics) and on the alert item of
+the camera's window (with the suppressed count: still one write per window).
 """
 
 from __future__ import annotations
@@ -31,13 +36,16 @@ from aws_lambda_powertools.metrics.base import MetricManager
 from facewatch.adapters import aws
 from facewatch.adapters.alert_queue import AlertQueue
 from facewatch.adapters.dedup_windows import DedupWindows
+from facewatch.adapters.policy_store import StaticPolicies
 from facewatch.adapters.quarantine import Quarantine, QuarantinedInput
 from facewatch.config import DetectorSettings
 from facewatch.domain.alert_job import alert_delay_seconds, build_alert_job
 from facewatch.domain.dedup import DedupWindow, LateReason, alert_id_for, place_sighting
+from facewatch.domain.policy_rules import NoAlertReason, PolicySnapshot
 from facewatch.domain.records import MalformedRecordError, QuarantineReason, check_frame_time, parse_face_frame
-from facewatch.domain.sightings import DropReason, judge_frame
+from facewatch.domain.sightings import DropReason
 from facewatch.observability import logger, metrics
+from facewatch.services.policy_gate import PolicyGate, PolicySource
 from facewatch.services.suppression import SuppressedCounts
 
 # Bound on the per-container window cache and pending counts; a stack has at most a few hundred cameras.
@@ -90,6 +98,7 @@ class BatchTally:
     failed: Counter[FailureClass] = field(default_factory=Counter)
     quarantined: Counter[tuple[str, QuarantineReason]] = field(default_factory=Counter)  # camera, reason class
     not_processed: int = 0  # records after a failed one, left for the redelivery (ordered processing)
+    not_alerted: Counter[tuple[str, NoAlertReason]] = field(default_factory=Counter)  # (camera, reason)
 
 
 @dataclass(slots=True)
@@ -106,9 +115,18 @@ class Detector:
         queue: AlertQueue,
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,
+        policies: PolicySource | None = None,
     ) -> None:
         self._settings = settings
-        self._gates = settings.gates
+        # Without a policy source: no site policy, so every camera alerts as before policies (N = 1).
+        policies = policies or StaticPolicies(
+            PolicySnapshot(
+                policies={},
+                employee_match_threshold=settings.employee_match_threshold,
+                default_dedup_window_seconds=settings.dedup_window_seconds,
+            )
+        )
+        self._gate = PolicyGate(policies, settings.gates, MAX_CACHED_CAMERAS)
         self._windows = windows
         self._queue = queue
         self._quarantine = quarantine
@@ -147,19 +165,22 @@ class Detector:
             tally.malformed += 1
             tally.quarantined[camera_id, error.kind] += 1
             return
-        verdict = judge_frame(frame, self._gates)
-        tally.dropped.update(verdict.dropped)
-        if not verdict.sightings:
+        verdict = self._gate.judge(frame)
+        if verdict.dropped:
+            self._count_not_alerted(frame.source.camera_id, frame.source.frame_time, verdict.dropped)
+        sighting = verdict.sighting
+        if sighting is None:
             return
-        tally.sightings += len(verdict.sightings)
-        # One alert per frame at most: the window is claimed by the most confident unknown face.
-        sighting = verdict.sightings[0]
+        tally.sightings += verdict.candidates
+        # One alert per frame at most: the window is claimed by the frame's best candidate. Its scope is the
+        # camera for unknown faces (as before policies), the camera and the rule for the other alert types.
         camera_id = sighting.camera_id
+        scope = verdict.window_scope
         frame_time = sighting.frame_time
         if frame_time > self._event_time:
             self._event_time = frame_time
         alert_id = alert_id_for(sighting.source, sighting.face_index)
-        known = self._known.get(camera_id)
+        known = self._known.get(scope)
         if known is not None:
             if known.window.suppresses(frame_time, alert_id):
                 self._suppress(known.window)
@@ -167,14 +188,21 @@ class Detector:
             if known.window.alert_id == alert_id and known.job_sent:
                 return  # the same record redelivered to this container: its job is already queued
         # The camera's next window: what the ended ones suppressed is written first, then the claim.
-        self._suppressed.flush_ended(camera_id, frame_time)
-        window = DedupWindow.opened_by(camera_id, frame_time, alert_id, self._settings.dedup_window_seconds)
+        self._suppressed.flush_ended(scope, frame_time)
+        window = DedupWindow.opened_by(scope, frame_time, alert_id, verdict.window_seconds)
         with self._failing(FailureClass.CLAIM, record, camera_id, alert_id):
             opened = self._open(window)
         if opened is None:
             return
         now = self._clock()
-        job = build_alert_job(sighting, alert_id, record.sequence_number, detected_at=now, arrived_at=record.arrived_at)
+        job = build_alert_job(
+            sighting,
+            alert_id,
+            record.sequence_number,
+            detected_at=now,
+            arrived_at=record.arrived_at,
+            policy=verdict.policy,
+        )
         delay = alert_delay_seconds(
             frame_time,
             now,
@@ -214,7 +242,7 @@ class Detector:
             known = self._known.get(window.camera_id)
             if known is None or known.window != stored.current:
                 self._remember(_KnownWindow(stored.current, job_sent=False))
-            placement = place_sighting(stored, window.start, window.alert_id, self._settings.dedup_window_seconds)
+            placement = place_sighting(stored, window.start, window.alert_id, window.end - window.start)
             if placement.opened is not None:
                 return "current" if placement.opened == stored.current else "late"
             if placement.suppressed_by is not None:
@@ -274,6 +302,19 @@ class Detector:
     def _suppress(self, window: DedupWindow) -> None:
         self._tally.suppressed += 1
         self._suppressed.add(window)
+        # The window's key is the camera id, or the camera id and '#' and the rule (camera ids have no '#').
+        self._tally.not_alerted[window.camera_id.partition("#")[0], NoAlertReason.SUPPRESSED_BY_WINDOW] += 1
+
+    def _count_not_alerted(self, camera_id: str, frame_time: float, reasons: Counter[NoAlertReason]) -> None:
+        """Per camera for the metrics; on the camera's current window (its alert's item) while it is open."""
+        tally = self._tally
+        for reason, count in reasons.items():
+            tally.not_alerted[camera_id, reason] += count
+            if reason.value in _DROP_REASONS:
+                tally.dropped[DropReason(reason.value)] += count
+        known = self._known.get(camera_id)
+        if known is not None and known.window.start <= frame_time < known.window.end:
+            self._suppressed.add_reasons(known.window, Counter({reason.value: n for reason, n in reasons.items()}))
 
     def _quarantine_record(self, record: StreamRecord, reason: str) -> None:
         key = self._quarantine.keep(
@@ -290,6 +331,24 @@ class Detector:
             "record quarantined",
             extra={"reason": reason, "sequence_number": record.sequence_number, "quarantine_key": key},
         )
+
+
+_DROP_REASONS = frozenset(reason.value for reason in DropReason)
+
+
+def publish_reason_metrics(tally: BatchTally) -> None:
+    """Per camera with faces that raised no alert in the batch, one EMF document (dimensions service,
+    CameraId): NotAlerted_<reason> for each reason seen (the operations dashboard graphs them)."""
+    per_camera: dict[str, Counter[NoAlertReason]] = {}
+    for (camera_id, reason), count in tally.not_alerted.items():
+        per_camera.setdefault(camera_id, Counter())[reason] += count
+    for camera_id, reasons in per_camera.items():
+        # A metric set of its own: the batch's set has no CameraId dimension.
+        camera_metrics = MetricManager(namespace=metrics.namespace, service=metrics.service)
+        camera_metrics.add_dimension(name="CameraId", value=camera_id)
+        for reason, count in reasons.items():
+            camera_metrics.add_metric(name=f"NotAlerted_{reason.value}", unit=MetricUnit.Count, value=count)
+        print(json.dumps(camera_metrics.serialize_metric_set(), separators=(",", ":")))  # EMF: one line on stdout
 
 
 def publish_metrics(tally: BatchTally) -> None:

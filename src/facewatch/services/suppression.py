@@ -9,8 +9,9 @@ again at the next flush (the SuppressedByWindow metric has the number either way
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from facewatch.adapters import aws
 from facewatch.adapters.dedup_windows import DedupWindows
@@ -25,6 +26,8 @@ class _PendingCount:
     window_end: float
     count: int = 0
     late: int = 0  # late sightings counted on this window (domain.dedup.LateReason)
+    # Faces on the camera during the window that raised no alert, by reason (policy_rules.NoAlertReason).
+    reasons: Counter[str] = field(default_factory=Counter)
 
 
 class SuppressedCounts:
@@ -38,6 +41,17 @@ class SuppressedCounts:
 
     def add(self, window: DedupWindow, *, late: bool = False) -> None:
         """Counts one suppressed (or late) sighting against its window: no AWS call."""
+        pending = self._pending_of(window)
+        if late:
+            pending.late += 1
+        else:
+            pending.count += 1
+
+    def add_reasons(self, window: DedupWindow, reasons: Counter[str]) -> None:
+        """Counts faces that raised no alert during the window, by reason, for its alert's item: no AWS call."""
+        self._pending_of(window).reasons.update(reasons)
+
+    def _pending_of(self, window: DedupWindow) -> _PendingCount:
         windows = self._pending.get(window.camera_id)
         if windows is None:
             if len(self._pending) >= self._max_cameras:
@@ -46,10 +60,7 @@ class SuppressedCounts:
         pending = windows.get(window.alert_id)
         if pending is None:
             pending = windows[window.alert_id] = _PendingCount(window.end)
-        if late:
-            pending.late += 1
-        else:
-            pending.count += 1
+        return pending
 
     def flush_all_ended(self, event_time: float) -> None:
         for camera_id in list(self._pending):
@@ -64,7 +75,9 @@ class SuppressedCounts:
             if pending.window_end > event_time:
                 continue
             try:
-                self._windows.add_suppressed(alert_id, pending.count, self._clock(), late=pending.late)
+                self._windows.add_suppressed(
+                    alert_id, pending.count, self._clock(), late=pending.late, reasons=pending.reasons
+                )
             except Exception as error:  # a counter never fails a record; the metric has the number
                 logger.warning(
                     "suppressed count not stored, kept for the next flush",
