@@ -403,13 +403,26 @@ def measure(confirm: tuple[int, float], gates: FaceGates) -> ConfirmationMeasure
             if camera not in strangers:
                 false_alerts += 1
             alerted.setdefault(camera, at)
-        for camera in strangers:
-            if camera not in alerted:
-                if camera in first_seen or name == "seoul-hq-morning":
-                    missed += 1
-            else:
-                worst = max(worst, alerted[camera] - first_seen.get(camera, alerted[camera]))
+        case_missed, case_worst = _missed_and_worst(strangers, first_seen, alerted, name == "seoul-hq-morning")
+        missed += case_missed
+        worst = max(worst, case_worst)
     return ConfirmationMeasure(confirm[0], confirm[1], false_alerts, missed, round(worst, 3))
+
+
+def _missed_and_worst(
+    strangers: set[str], first_seen: dict[str, float], alerted: dict[str, float], unseen_count: bool
+) -> tuple[int, float]:
+    """(strangers never alerted on, the longest delay from a stranger's first sighting to its alert). A
+    stranger never seen is missed only when `unseen_count` (the morning replay, where every one walks in)."""
+    missed = 0
+    worst = 0.0
+    for camera in strangers:
+        if camera not in alerted:
+            if camera in first_seen or unseen_count:
+                missed += 1
+        else:
+            worst = max(worst, alerted[camera] - first_seen.get(camera, alerted[camera]))
+    return missed, worst
 
 
 def measure_confirmation(gates: FaceGates | None = None) -> list[ConfirmationMeasure]:

@@ -119,7 +119,7 @@ def test_list_stale_finds_people_not_refreshed_for_days(
 def test_offboarding_deletes_faces_user_and_photos_verifies_and_audits(cli: Cli, world: dict[str, Any]) -> None:
     stack, collection = world["stack"], world["collection"]
     enrol(cli, stack, "--legal-basis", "consent", "--consent-ref", "HR/consent/2026-11")
-    collection.users.add("E100")
+    assert collection.users == {"E100", "E200"}  # enrolment makes one Rekognition user per employee
 
     run = cli(
         "faces", "remove", "--employee", "E100", "--photos", f"s3://{PHOTOS}/staff/",
@@ -128,7 +128,7 @@ def test_offboarding_deletes_faces_user_and_photos_verifies_and_audits(cli: Cli,
 
     assert run.code == 0, run.out + run.err
     assert [face["ExternalImageId"] for face in collection.faces] == ["E200"]
-    assert collection.users == set()
+    assert collection.users == {"E200"}
     remaining = [item["Key"] for item in world["s3"].list_objects_v2(Bucket=PHOTOS)["Contents"]]
     assert remaining == ["staff/E200.jpg"]
     row = run.out.splitlines()[2].split()
@@ -158,9 +158,9 @@ def test_offboarding_from_an_hr_export_reports_per_person(cli: Cli, world: dict[
     assert world["collection"].faces == []
     rows = {line.split()[0]: line.split()[1:5] for line in run.out.splitlines()[2:5]}
     assert rows == {
-        "E100": ["2", "none", "0", "yes"],
-        "E200": ["1", "none", "0", "yes"],
-        "E300": ["0", "none", "0", "yes"],
+        "E100": ["2", "removed", "0", "yes"],  # the users enrolment made
+        "E200": ["1", "removed", "0", "yes"],
+        "E300": ["0", "none", "0", "yes"],  # never enrolled
     }
     assert run.out.splitlines()[-1] == "3 of 3 person(s) removed and verified."
     assert sorted(entry["target"] for entry in audit_entries(world)) == ["E100", "E200", "E300"]

@@ -292,6 +292,25 @@ def test_a_malformed_opensearch_endpoint_fails_the_cold_start_naming_the_variabl
     assert "OPENSEARCH_ENDPOINT" in line["reason"]
 
 
+def test_credentials_in_a_malformed_opensearch_endpoint_are_never_repeated(
+    monkeypatch: pytest.MonkeyPatch, powertools_logs: CapturedLogs
+) -> None:
+    # given OPENSEARCH_ENDPOINT with credentials in it (the shared SettingsError repeats a rejected value)
+    endpoint = "https://admin:s3cret-Pa55@search.example.com"
+    # when the function is invoked
+    with (
+        alert_world(monkeypatch, OPENSEARCH_ENDPOINT=endpoint),
+        pytest.raises(SettingsError, match="OPENSEARCH_ENDPOINT") as raised,
+    ):
+        invoke_alerter(sqs_event(sqs_record(sample_job().to_message())))
+
+    # then neither the error nor the log line carries the password
+    [line] = [line for line in powertools_logs.records if line["level"] == "ERROR"]
+    assert "OPENSEARCH_ENDPOINT" in line["reason"]
+    assert "s3cret-Pa55" not in str(raised.value)
+    assert "s3cret-Pa55" not in powertools_logs.text
+
+
 # Class 8: hostile or wrong input
 
 

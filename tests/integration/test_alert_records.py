@@ -101,3 +101,17 @@ def test_a_triage_write_against_a_stale_read_is_refused(records: AlertRecords) -
 def test_a_forged_cursor_is_refused(records: AlertRecords) -> None:
     with pytest.raises(InvalidCursorError):
         records.page(AlertFilter(), 5, cursor="eyJ4IjogMX0=")
+
+
+def test_a_record_lives_as_long_as_the_clip_it_shows(
+    aws: boto3.session.Session, stack: EmulatedStack, records: AlertRecords
+) -> None:
+    # given: the alert stage's retention is the clip bucket's (ClipRetentionDays)
+    record = record_at(0)
+    # when
+    records.create(record, RETENTION_SECONDS)
+    # then: DynamoDB's TTL removes it when S3's lifecycle removes the clip, not before
+    item = aws.client("dynamodb").get_item(
+        TableName=stack.alert_record_table_name, Key={"alert_id": {"S": record.alert_id}}
+    )["Item"]
+    assert int(item["expires_at"]["N"]) == int(record.frame_time) + RETENTION_SECONDS

@@ -87,6 +87,9 @@ JOB_FIELDS = {
     "unmatched_faces_in_frame",
     "kinesis_sequence_number",
     "detected_at",
+    "arrived_at",
+    "edge_snapshot",
+    *(f"edge_snapshot.{name}" for name in ("bucket", "key", "problem")),
     "face",
     *(f"face.{name}" for name in ("index", "confidence", "bounding_box", "quality", "pose")),
     *(f"face.bounding_box.{name}" for name in BOX),
@@ -124,6 +127,8 @@ NOTICE_FIELDS = {
     "kvs.stream_arn",
     "kvs.fragment_number",
     *POLICY_FIELDS,
+    # The alert's console page (CONSOLE_URL): an address, no credential.
+    "page_url",
 }
 DOCUMENT_FIELDS = {
     "schema",

@@ -46,9 +46,10 @@ def image_problem(data: bytes) -> str | None:
 
 def index_faces_request(collection_id: str, image: Any, employee_id: str, quality_filter: str) -> dict[str, Any]:
     """The IndexFaces parameters every enrolment uses: the largest face only, under the quality filter."""
-    if not is_employee_id(employee_id):
+    # Rekognition's format only: watchlist entries (wl:...) are indexed with this request too.
+    if not EMPLOYEE_ID.match(employee_id):
         raise ValueError(
-            f"employee id {employee_id!r} must be 1-255 of a-z A-Z 0-9 _ . - : (Rekognition's ExternalImageId)"
+            f"face id {employee_id!r} must be 1-255 of a-z A-Z 0-9 _ . - : (Rekognition's ExternalImageId)"
         )
     return index_request(collection_id, image, employee_id, quality_filter)
 

@@ -8,7 +8,7 @@ it, and whether that rule is armed and not snoozed. Confirmation over frames (`c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -116,18 +116,11 @@ def identify(
         image_id = match.Face.ExternalImageId if match.Face else None
         listed = parse_watchlist_image_id(image_id)
         if listed is not None:
-            rule = watchlists.get(listed[0])
-            entry = entries.get(listed)
-            if rule is None or entry is None or not entry.active_at(at):
-                continue
-            threshold = rule.min_similarity if rule.min_similarity is not None else employee_match_threshold
-            if match.Similarity < threshold:
-                continue
-            hit = WatchlistHit(list=listed[0], entry_id=listed[1], similarity=match.Similarity)
-            if rule.action == "alert" and (alert_hit is None or hit.similarity > alert_hit.similarity):
-                alert_hit = hit
-            elif rule.action == "ignore" and (ignore_hit is None or hit.similarity > ignore_hit.similarity):
-                ignore_hit = hit
+            found = _watchlist_hit(listed, match.Similarity, employee_match_threshold, watchlists, entries, at)
+            if found is not None and found[0] == "alert":
+                alert_hit = _stronger(alert_hit, found[1])
+            elif found is not None and found[0] == "ignore":
+                ignore_hit = _stronger(ignore_hit, found[1])
             continue
         if best_employee is None or match.Similarity > best_employee[0]:
             best_employee = (match.Similarity, image_id or "(no id)")
@@ -139,6 +132,30 @@ def identify(
         return Identity(kind="employee", employee_id=best_employee[1])
     near = NearMiss(employee_id=best_employee[1], similarity=best_employee[0]) if best_employee else None
     return Identity(kind="unknown", near_miss=near)
+
+
+def _watchlist_hit(
+    listed: tuple[str, str],
+    similarity: float,
+    employee_match_threshold: float,
+    watchlists: Mapping[str, WatchlistRule],
+    entries: Mapping[tuple[str, str], WatchlistEntry],
+    at: float,
+) -> tuple[str, WatchlistHit] | None:
+    """(the list rule's action, the hit) for a match on a watchlist face; None when its entry expired, its
+    list has no rule, or the similarity is below the list's threshold (no match at all)."""
+    rule = watchlists.get(listed[0])
+    entry = entries.get(listed)
+    if rule is None or entry is None or not entry.active_at(at):
+        return None
+    threshold = rule.min_similarity if rule.min_similarity is not None else employee_match_threshold
+    if similarity < threshold:
+        return None
+    return rule.action, WatchlistHit(list=listed[0], entry_id=listed[1], similarity=similarity)
+
+
+def _stronger(current: WatchlistHit | None, hit: WatchlistHit) -> WatchlistHit:
+    return hit if current is None or hit.similarity > current.similarity else current
 
 
 def face_centre(result: FaceSearchResult) -> tuple[float, float]:
@@ -245,12 +262,7 @@ def decide_face(
         return FaceOutcome(reason=NoAlertReason.IGNORE_LIST)
     after_hours = [rule for rule in policy.rules if isinstance(rule, AfterHoursRule)]
     if identity.kind == "employee":
-        staff_rules = [rule for rule in after_hours if rule.include_employees]
-        if staff_rules:
-            armed = outcome(staff_rules, "after_hours")
-            if armed.candidate is not None:
-                return armed
-        return FaceOutcome(reason=NoAlertReason.EMPLOYEE)
+        return _employee_outcome(after_hours, outcome)
     gate = drop_reason(_unmatched(result), gates)
     if gate is not None:
         return FaceOutcome(reason=NoAlertReason(gate.value))
@@ -259,6 +271,18 @@ def decide_face(
         if armed.candidate is not None:
             return armed
     return outcome([rule for rule in policy.rules if isinstance(rule, UnknownFaceRule)], "unknown_face")
+
+
+def _employee_outcome(
+    after_hours: list[AfterHoursRule], outcome: Callable[[Iterable[RuleBase], AlertType], FaceOutcome]
+) -> FaceOutcome:
+    """An employee alerts only under an armed after-hours rule that includes employees."""
+    staff_rules = [rule for rule in after_hours if rule.include_employees]
+    if staff_rules:
+        armed = outcome(staff_rules, "after_hours")
+        if armed.candidate is not None:
+            return armed
+    return FaceOutcome(reason=NoAlertReason.EMPLOYEE)
 
 
 def _unmatched(result: FaceSearchResult) -> FaceSearchResult:

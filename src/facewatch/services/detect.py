@@ -41,7 +41,13 @@ from facewatch.config import DetectorSettings
 from facewatch.domain.alert_job import alert_delay_seconds, build_alert_job
 from facewatch.domain.dedup import DedupWindow, LateReason, alert_id_for, place_sighting
 from facewatch.domain.policy_rules import NoAlertReason, PolicySnapshot
-from facewatch.domain.records import MalformedRecordError, QuarantineReason, check_frame_time, parse_face_frame
+from facewatch.domain.records import (
+    FaceFrame,
+    MalformedRecordError,
+    QuarantineReason,
+    check_frame_time,
+    parse_face_frame,
+)
 from facewatch.domain.sightings import DropReason
 from facewatch.observability import logger, metrics
 from facewatch.services.policy_gate import PolicyGate, PolicySource
@@ -150,18 +156,8 @@ class Detector:
     def process(self, record: StreamRecord) -> None:
         tally = self._tally
         tally.records += 1
-        try:
-            if record.decode_error is not None:
-                raise MalformedRecordError(record.decode_error)
-            frame = parse_face_frame(record.data)
-            check_frame_time(frame, record.arrived_at)
-        except MalformedRecordError as error:
-            # The stack's data streams are named as their camera: a record naming none counts against its stream.
-            camera_id = error.camera_id or record.stream_name
-            with self._failing(FailureClass.QUARANTINE, record, camera_id):
-                self._quarantine_record(record, error.reason)
-            tally.malformed += 1
-            tally.quarantined[camera_id, error.kind] += 1
+        frame = self._parsed(record)
+        if frame is None:
             return
         verdict = self._gate.judge(frame)
         if verdict.dropped:
@@ -178,13 +174,8 @@ class Detector:
         if frame_time > self._event_time:
             self._event_time = frame_time
         alert_id = alert_id_for(sighting.source, sighting.face_index)
-        known = self._known.get(scope)
-        if known is not None:
-            if known.window.suppresses(frame_time, alert_id):
-                self._suppress(known.window)
-                return
-            if known.window.alert_id == alert_id and known.job_sent:
-                return  # the same record redelivered to this container: its job is already queued
+        if self._settled_here(scope, frame_time, alert_id):
+            return
         # The camera's next window: what the ended ones suppressed is written first, then the claim.
         self._suppressed.flush_ended(scope, frame_time)
         window = DedupWindow.opened_by(scope, frame_time, alert_id, verdict.window_seconds)
@@ -225,6 +216,40 @@ class Detector:
             },
         )
 
+    def _parsed(self, record: StreamRecord) -> FaceFrame | None:
+        """The record's frame; None when it is malformed, once it is quarantined with its reason."""
+        try:
+            if record.decode_error is not None:
+                raise MalformedRecordError(record.decode_error)
+            frame = parse_face_frame(record.data)
+            check_frame_time(frame, record.arrived_at)
+        except MalformedRecordError as error:
+            # The stack's data streams are named as their camera: a record naming none counts against its stream.
+            camera_id = error.camera_id or record.stream_name
+            with self._failing(FailureClass.QUARANTINE, record, camera_id):
+                self._quarantine_record(record, error.reason)
+            self._tally.malformed += 1
+            self._tally.quarantined[camera_id, error.kind] += 1
+            return None
+        return frame
+
+    def _settled_here(self, scope: str, frame_time: float, alert_id: str) -> bool:
+        """True when this container already knows what becomes of the sighting: suppressed by the scope's
+        window it remembers (counted), or its job already queued (the same record redelivered)."""
+        known = self._known.get(scope)
+        if known is None:
+            return False
+        if known.window.suppresses(frame_time, alert_id):
+            self._suppress(known.window)
+            return True
+        return known.window.alert_id == alert_id and known.job_sent
+
+    def _remember_stored(self, scope: str, stored: DedupWindow) -> None:
+        """Remembers the window DynamoDB holds for `scope` (the claim was lost to it), unless already known."""
+        known = self._known.get(scope)
+        if known is None or known.window != stored:
+            self._remember(_KnownWindow(stored, job_sent=False))
+
     def _open(self, window: DedupWindow) -> Opened | None:
         """Claims `window` for its sighting: "current" or "late" when the sighting opens (or, redelivered,
         had opened) a window and its job must be sent; None when it was suppressed or counted late."""
@@ -237,9 +262,7 @@ class Detector:
             stored = claim.stored
             if stored is None:  # DedupWindows.claim returns the stored windows with every lost claim
                 raise ClaimContendedError("a lost claim without the stored windows")
-            known = self._known.get(window.camera_id)
-            if known is None or known.window != stored.current:
-                self._remember(_KnownWindow(stored.current, job_sent=False))
+            self._remember_stored(window.camera_id, stored.current)
             placement = place_sighting(stored, window.start, window.alert_id, window.end - window.start)
             if placement.opened is not None:
                 return "current" if placement.opened == stored.current else "late"
