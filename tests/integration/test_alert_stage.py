@@ -17,7 +17,7 @@ import pytest
 import requests
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from tests.alert_support import (
+from tests.support.alerts import (
     CAMERA_TABLE,
     CLIP_BUCKET,
     CLIP_URL_EXPIRY_SECONDS,
@@ -168,7 +168,12 @@ def install_stage(
         ),
         cameras=CameraRegistry(CAMERA_TABLE, dynamodb),
         notifier=notifier or AlertNotifier(settings.alert_topic_arn, observed.sns),
-        index=AlertIndex("https://search.example:443", INDEX_PREFIX, REGION, client=observed.opensearch),
+        index=AlertIndex(
+            "https://search.example:443",
+            INDEX_PREFIX,
+            REGION,
+            client=observed.opensearch,  # type: ignore[arg-type]  # a recording stand-in for opensearchpy's client
+        ),
         queue=JobQueue(settings.alert_dead_letter_queue_url, observed.sqs),
     )
     monkeypatch.setattr(alerter, "alert_stage", lambda: stage)

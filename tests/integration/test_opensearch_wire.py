@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.alert_support import (
+from tests.support.alerts import (
     MAX_RECEIVE_COUNT,
     REGION,
     AlertWorld,
@@ -116,7 +116,9 @@ def test_every_request_is_sigv4_signed_for_service_es(
     # given the function's credentials (a role's carry a session token)
     if session_token:
         monkeypatch.setenv("AWS_SESSION_TOKEN", session_token)
-    access_key = aws.session().get_credentials().access_key
+    credentials = aws.session().get_credentials()
+    assert credentials is not None
+    access_key = credentials.access_key
 
     # when it indexes an alert
     invoke_alerter(alert_event())
