@@ -57,8 +57,8 @@ $(CHECKOV_STAMP): requirements-security.txt
 	@touch $(CHECKOV_STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts facewatch_local facewatch_cli benchmarks dashboards facewatch_sampler
-	$(BIN)/ruff format --check src tests scripts facewatch_local facewatch_cli benchmarks dashboards facewatch_sampler
+	$(BIN)/ruff check src tests scripts facewatch_local facewatch_cli benchmarks dashboards facewatch_sampler facewatch_testkit
+	$(BIN)/ruff format --check src tests scripts facewatch_local facewatch_cli benchmarks dashboards facewatch_sampler facewatch_testkit
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -34,10 +34,7 @@ IN_PROCESS_ENVIRONMENT = {
 def prepare_environment(environ: MutableMapping[str, str]) -> None:
     """Fake credentials, no ~/.aws files, no endpoint overrides (as the test suite), then the function's
     Powertools settings. Must run before facewatch is imported: Powertools reads them at import."""
-    for path in (ROOT / "src", ROOT):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
-    from tests.support.environment import apply_test_environment
+    from facewatch_testkit.environment import apply_test_environment
 
     apply_test_environment(environ)
     environ.update(IN_PROCESS_ENVIRONMENT)

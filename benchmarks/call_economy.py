@@ -28,13 +28,12 @@ import boto3
 from facewatch_local.cfn import load_template
 from facewatch_local.lambda_runtime import RecordFilter, event_source_properties
 from facewatch_local.stack import EmulatedStack, deploy_emulated_stack
+from facewatch_testkit.aws import AwsCall, CallLog, suppressed_count_updates, window_claims
+from facewatch_testkit.kinesis import kinesis_record, sequence_number
+from facewatch_testkit.lambda_context import FakeLambdaContext
+from facewatch_testkit.records import T0, frame_time
+from facewatch_testkit.sqs import sqs_event, sqs_record
 from moto import mock_aws
-from scripts.make_alert_events import sqs_event, sqs_record
-from tests.support.aws import AwsCall, CallLog, receive_visible
-from tests.support.detector import suppressed_count_updates, window_claims
-from tests.support.kinesis import kinesis_record, sequence_number
-from tests.support.lambda_context import FakeLambdaContext
-from tests.support.records import T0, frame_time
 
 from benchmarks.harness import captured_output, factory_answers
 from benchmarks.report import Table, number, verdict

@@ -93,7 +93,7 @@ PROBE = textwrap.dedent(
     importlib.import_module(sys.argv[2])
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - started_cpu
     if finder.allowed is not None:
-        finder.allowed = finder.allowed | {"benchmarks", "tests"}
+        finder.allowed = finder.allowed | {"benchmarks", "facewatch_testkit"}
     from benchmarks.cold_start import after_import
     after_import(sys.argv[1], seconds, cpu_seconds)
     """
@@ -252,7 +252,7 @@ def after_import(function: str, import_seconds: float, import_cpu_seconds: float
 
 
 def _detector_first_batches() -> dict[str, Any]:
-    from tests.support.lambda_context import FakeLambdaContext
+    from facewatch_testkit.lambda_context import FakeLambdaContext
 
     from benchmarks.fakes import InMemoryAws
     from benchmarks.harness import Clocks, captured_output

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from facewatch_local.cfn import load_template, resolve_parameters
-from tests.support.records import encode_record
+from facewatch_testkit.records import encode_record
 
 from benchmarks.report import Table, number, verdict
 from benchmarks.workload import camera_fleet

@@ -24,7 +24,7 @@ from typing import Any
 
 from facewatch_sampler.geometry import Box
 from facewatch_sampler.records import AnalysedFace, HeadPose, ImageQuality, Landmark, build_record, encode_record
-from tests.support.records import T0, kvs_stream_arn
+from facewatch_testkit.records import T0, kvs_stream_arn
 
 from benchmarks import cost
 from benchmarks.report import Table, number

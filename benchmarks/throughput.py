@@ -32,8 +32,8 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
-from tests.support.lambda_context import FakeLambdaContext
-from tests.support.records import T0
+from facewatch_testkit.lambda_context import FakeLambdaContext
+from facewatch_testkit.records import T0
 
 from benchmarks.fakes import InMemoryAws
 from benchmarks.harness import Clocks, captured_output, factory_answers

@@ -1,6 +1,6 @@
 """Synthetic but realistic face-search traffic: what the detector is fed in every benchmark.
 
-Records come from the test suite's factory (tests/support/records.py): every field a real record has,
+Records come from the shared factory (facewatch_testkit/records.py): every field a real record has,
 Landmarks included, numbers written the way the stream processor writes them. Sizes span the real range:
 an unknown face alone ~0.8 KB, each further face ~0.7 KB (up to ~2.4 KB for three faces); a frame with no
 face is ~0.4 KB.
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from tests.support.kinesis import ARRIVAL_LAG_SECONDS, kinesis_event
-from tests.support.records import employee_face, encode_record, frame_at, unknown_face
+from facewatch_testkit.kinesis import ARRIVAL_LAG_SECONDS, kinesis_event
+from facewatch_testkit.records import employee_face, encode_record, frame_at, unknown_face
 
 # Below MinFaceConfidence (90): a face the detector drops as low_confidence.
 LOW_CONFIDENCE = 62.0
@@ -47,7 +47,7 @@ class Frame:
 
     kind: Kind
     camera_id: str
-    seconds: float  # frame time, seconds after the footage's start (tests.support.records.T0)
+    seconds: float  # frame time, seconds after the footage's start (facewatch_testkit.records.T0)
     record: dict[str, Any]
 
     @property

@@ -37,6 +37,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
+from facewatch_testkit.kinesis import kinesis_envelope
+from facewatch_testkit.lambda_context import FakeLambdaContext
+from facewatch_testkit.sqs import sqs_envelope
+
 from facewatch_local.cfn import Resolver, TemplateError, resolve_parameters, resource
 from facewatch_local.event_pattern import FilterPatternError, condition_matches, leaves, rules
 from facewatch_local.event_pattern import Path as _Path
@@ -70,23 +74,6 @@ _RUNTIME_VARIABLES: Final = frozenset(
         "TMPDIR",
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class FakeLambdaContext:
-    """The context object Lambda passes to a handler (the attributes Powertools reads)."""
-
-    function_name: str
-    function_version: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    log_group_name: str
-    log_stream_name: str
-    deadline_epoch_seconds: float
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline_epoch_seconds - time.time()) * 1000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,22 +556,15 @@ class KinesisEventSourceMapping:
         return str(min(identifiers, key=int))
 
     def _envelope(self, shard_id: str, record: RecordTypeDef) -> dict[str, Any]:
-        return {
-            "kinesis": {
-                "kinesisSchemaVersion": "1.0",
-                "partitionKey": record["PartitionKey"],
-                "sequenceNumber": record["SequenceNumber"],
-                "data": base64.b64encode(record["Data"]).decode("ascii"),
-                "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
-            },
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": f"{shard_id}:{record['SequenceNumber']}",
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": self._function.config.role_arn,
-            "awsRegion": self._region,
-            "eventSourceARN": self._stream_arn,
-        }
+        return kinesis_envelope(
+            data=base64.b64encode(record["Data"]).decode("ascii"),
+            partition_key=record["PartitionKey"],
+            sequence_number=record["SequenceNumber"],
+            arrival_timestamp=record["ApproximateArrivalTimestamp"].timestamp(),
+            shard_id=shard_id,
+            stream_arn=self._stream_arn,
+            invoke_identity_arn=self._function.config.role_arn,
+        )
 
     def _send_to_destination(
         self, shard_id: str, records: list[RecordTypeDef], condition: str, invoke_count: int
@@ -741,16 +721,12 @@ class SqsEventSourceMapping:
             self.report.messages_deleted += len(result.get("Successful", []))
 
     def _envelope(self, message: MessageTypeDef) -> dict[str, Any]:
-        attributes = message.get("Attributes", {})
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": dict(attributes),
-            "messageAttributes": _lambda_message_attributes(message),
-            "md5OfBody": message["MD5OfBody"],
-            "md5OfMessageAttributes": message.get("MD5OfMessageAttributes"),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self._queue_arn,
-            "awsRegion": self._queue_arn.split(":")[3],
-        }
+        return sqs_envelope(
+            message_id=message["MessageId"],
+            receipt_handle=message["ReceiptHandle"],
+            body=message["Body"],
+            attributes={str(name): value for name, value in message.get("Attributes", {}).items()},
+            message_attributes=_lambda_message_attributes(message),
+            md5_of_message_attributes=message.get("MD5OfMessageAttributes"),
+            queue_arn=self._queue_arn,
+        )

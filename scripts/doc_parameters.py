@@ -10,6 +10,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from facewatch_local.stack import TEMPLATE_PATH, load_template
 
@@ -17,7 +18,7 @@ PAGE = Path(__file__).resolve().parent.parent / "docs" / "parameters.md"
 START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
 
 
-def parameter_table(template: dict) -> str:
+def parameter_table(template: dict[str, Any]) -> str:
     rows = ["| Parameter | Default | What it does |", "|---|---|---|"]
     for name, spec in template["Parameters"].items():
         default = spec.get("Default", "")
@@ -33,7 +34,7 @@ def parameter_table(template: dict) -> str:
     return "\n".join(rows)
 
 
-def render(page: str, template: dict) -> str:
+def render(page: str, template: dict[str, Any]) -> str:
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
     return pattern.sub(lambda _: f"{START}\n{parameter_table(template)}\n{END}", page)
 

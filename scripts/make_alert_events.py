@@ -2,32 +2,32 @@
 
 The envelope is the one `sam local generate-event sqs receive-message` prints; the bodies come from
 AlertJob.to_message(), so they change when the job model does. Regenerate with
-    .venv/bin/python scripts/make_alert_events.py
+    .venv/bin/python -m scripts.make_alert_events
 tests/integration/test_alert_events.py replays the files and checks they match this script's output.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+# The sample queue and message (their names are the SQS envelope builders' defaults), re-exported.
+from facewatch_testkit.sqs import ACCOUNT_ID as ACCOUNT_ID
+from facewatch_testkit.sqs import ALERT_QUEUE_ARN as ALERT_QUEUE_ARN
+from facewatch_testkit.sqs import ALERT_QUEUE_NAME as ALERT_QUEUE_NAME
+from facewatch_testkit.sqs import MESSAGE_ID as MESSAGE_ID
+from facewatch_testkit.sqs import REGION as REGION
+from facewatch_testkit.sqs import SQS_DELAY_SECONDS as SQS_DELAY_SECONDS
+from facewatch_testkit.sqs import sqs_event as sqs_event
+from facewatch_testkit.sqs import sqs_record as sqs_record
+
+from facewatch.domain.alert_job import AlertJob, FaceBox, FacePose, FaceQuality, TriggeringFace
+from facewatch.domain.dedup import alert_id_for
+from facewatch.domain.records import VideoSource
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT / "src") not in sys.path:
-    sys.path.insert(0, str(ROOT / "src"))
-
-from facewatch.domain.alert_job import AlertJob, FaceBox, FacePose, FaceQuality, TriggeringFace  # noqa: E402
-from facewatch.domain.dedup import alert_id_for  # noqa: E402
-from facewatch.domain.records import VideoSource  # noqa: E402
-
 EVENTS_DIR = ROOT / "events"
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
-# The name CloudFormation gives the stack's AlertQueue (stack-LogicalId-suffix).
-ALERT_QUEUE_NAME = "facewatch-AlertQueue-7XQ2M9KD4LRA"
-ALERT_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{ALERT_QUEUE_NAME}"
 CAMERA_ID = "seoul-hq-lobby-01"
 STREAM_ARN = f"arn:aws:kinesisvideo:{REGION}:{ACCOUNT_ID}:stream/{CAMERA_ID}/1731900000000"
 # The frame of docs' two-faces-one-unknown.json: 2025-11-22 02:00:01.851 UTC (11:00:01 in Seoul).
@@ -39,8 +39,6 @@ SERVER_TIMESTAMP = 1763776800.412
 ALERT_ID = alert_id_for(
     VideoSource(STREAM_ARN, CAMERA_ID, FRAGMENT_NUMBER, PRODUCER_TIMESTAMP, SERVER_TIMESTAMP, FRAME_OFFSET_SECONDS), 0
 )
-MESSAGE_ID = "5b0f6a0e-2c1d-4e8b-9a57-3f6d1c2b7e90"
-SQS_DELAY_SECONDS = 15
 
 
 def sample_job(**changes: Any) -> AlertJob:
@@ -79,39 +77,6 @@ def sample_job(**changes: Any) -> AlertJob:
         )
         fields["alert_id"] = alert_id_for(source, fields["face"].index)
     return AlertJob(**fields)
-
-
-def sqs_record(
-    body: str,
-    *,
-    receive_count: int = 1,
-    message_id: str = MESSAGE_ID,
-    receipt_handle: str = "MessageReceiptHandle",
-    queue_arn: str = ALERT_QUEUE_ARN,
-    sent_at_ms: int | None = None,
-) -> dict[str, Any]:
-    """One record in the shape Lambda's SQS event source mapping delivers it."""
-    sent = sent_at_ms if sent_at_ms is not None else 1763776836204
-    return {
-        "messageId": message_id,
-        "receiptHandle": receipt_handle,
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": str(receive_count),
-            "SentTimestamp": str(sent),
-            "SenderId": ACCOUNT_ID,
-            "ApproximateFirstReceiveTimestamp": str(sent + SQS_DELAY_SECONDS * 1000),
-        },
-        "messageAttributes": {},
-        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
-    }
-
-
-def sqs_event(*records: dict[str, Any]) -> dict[str, Any]:
-    return {"Records": list(records)}
 
 
 def malformed_body() -> str:

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.support.kinesis import RawData, kinesis_event
-from tests.support.records import ACCOUNT_ID, REGION, employee_face, face_search_record, unknown_face
+from facewatch_testkit.kinesis import RawData, kinesis_event
+from facewatch_testkit.records import ACCOUNT_ID, REGION, employee_face, face_search_record, unknown_face
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 

@@ -17,7 +17,7 @@ from tests.support.local_domain import LocalDomain
 REGION = "eu-west-1"
 SEARCH_PATH = "/face-alerts-*/_search"
 
-LOBBY = {
+LOBBY: dict[str, Any] = {
     "schema": 1,
     "timestamp": "2025-11-22T02:00:01.851Z",
     "alert_id": "3f9c2b7e51d04a8c9e6b1f2a7d3c5e80",

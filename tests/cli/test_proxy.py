@@ -55,7 +55,7 @@ def seoul(cli: Cli, aws, camera_table: str) -> str:
     return camera_table
 
 
-def config(cli: Cli, table: str, *arguments: str):  # type: ignore[no-untyped-def]
+def config(cli: Cli, table: str, *arguments: str):
     return cli("proxy", "config", "--site", "SEOUL-HQ", "--table", table, *arguments)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from scripts.make_alert_events import build_events, render
-from tests.alert_support import (
+from tests.support.alerts import (
     CLIP_MAX_ATTEMPTS,
     AlertWorld,
     alert_world,
@@ -22,7 +22,8 @@ EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 
 
 def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS_DIR / name).read_text())
+    event: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
+    return event
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from facewatch_local.moto_server import published_messages
-from tests.alert_support import (
+from tests.support.alerts import (
     ACCOUNT_ID,
     CAMERA_TABLE,
     DEDUP_TABLE,

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from tests.alert_support import (
+from tests.support.alerts import (
     CAMERA_TABLE,
     CLIP_BUCKET,
     DEDUP_TABLE,

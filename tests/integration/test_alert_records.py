@@ -8,7 +8,7 @@ import dataclasses
 import boto3
 import pytest
 from facewatch_local.stack import EmulatedStack
-from tests.alert_support import alert_context, sample_job
+from tests.support.alerts import alert_context, sample_job
 
 from facewatch.adapters.alert_records import (
     AlertFilter,

@@ -17,7 +17,7 @@ import pytest
 import requests
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from tests.alert_support import (
+from tests.support.alerts import (
     CAMERA_TABLE,
     CLIP_BUCKET,
     CLIP_URL_EXPIRY_SECONDS,

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from scripts.make_alert_events import REGION, sqs_event, sqs_record
-from tests.alert_support import alert_context
+from tests.support.alerts import alert_context
 from tests.support.aws import receive_visible
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.local_domain import LocalDomain, Recorded

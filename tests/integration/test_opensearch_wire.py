@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.alert_support import (
+from tests.support.alerts import (
     REGION,
     AlertWorld,
     alert_world,
@@ -123,7 +123,9 @@ def test_every_request_is_sigv4_signed_for_service_es(
     # given the function's credentials (a role's carry a session token)
     if session_token:
         monkeypatch.setenv("AWS_SESSION_TOKEN", session_token)
-    access_key = aws.session().get_credentials().access_key
+    credentials = aws.session().get_credentials()
+    assert credentials is not None
+    access_key = credentials.access_key
 
     # when it indexes an alert
     alert_and_index(world)

@@ -71,7 +71,7 @@ def cloudformation() -> Iterator[ResponseRecorder]:
     # A short poll interval: shutdown() waits for the serving loop to notice.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     yield ResponseRecorder(f"http://{host}:{port}/response?X-Amz-Signature=test", answers)
     server.shutdown()
     server.server_close()

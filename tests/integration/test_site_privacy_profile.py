@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from scripts.make_alert_events import sample_job
-from tests.alert_support import PRIVACY_TABLE, SEOUL_LOBBY, AlertWorld, alert_world, failed_ids
+from tests.support.alerts import PRIVACY_TABLE, SEOUL_LOBBY, AlertWorld, alert_world, failed_ids
 
 from facewatch.adapters.privacy_records import PrivacyRecords
 from facewatch.domain.privacy import MatchingMode, SiteAssignment

@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 from scripts.make_alert_events import REGION, STREAM_ARN
-from tests.alert_support import create_stream, sample_job
+from tests.support.alerts import create_stream, sample_job
 from tests.support.images import as_image_content, frame_jpeg, jpeg_size
 
 from facewatch.adapters.snapshots import KvsImages, SnapshotStore

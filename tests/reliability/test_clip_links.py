@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from facewatch_local.cfn import load_template
 from scripts.make_alert_events import sample_job
-from tests.alert_support import AlertWorld, alert_world
+from tests.support.alerts import AlertWorld, alert_world
 
 from facewatch.config import AlertSettings
 

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from scripts.make_alert_events import sample_job
-from tests.alert_support import MAX_RECEIVE_COUNT, AlertWorld, alert_world, failed_ids
+from tests.support.alerts import MAX_RECEIVE_COUNT, AlertWorld, alert_world, failed_ids
 from tests.support.detector import DetectorHarness
 from tests.support.kinesis import (
     ARRIVAL_LAG_SECONDS,

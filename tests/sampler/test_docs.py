@@ -20,7 +20,8 @@ def run_parser() -> argparse.ArgumentParser:
     groups = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     sampler = groups.choices["sampler"]
     commands = next(a for a in sampler._actions if isinstance(a, argparse._SubParsersAction))
-    return commands.choices["run"]
+    run: argparse.ArgumentParser = commands.choices["run"]
+    return run
 
 
 def options() -> dict[str, argparse.Action]:

@@ -11,8 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.config import Config
+
+# Re-exported: tests import these call filters from here.
+from facewatch_testkit.aws import counted as counted
+from facewatch_testkit.aws import suppressed_count_updates as suppressed_count_updates
+from facewatch_testkit.aws import window_claims as window_claims
 from tests.support.aws import (
-    AwsCall,
     CallLog,
     QuarantinedObject,
     QueuedMessage,
@@ -136,22 +140,3 @@ class DetectorHarness:
                 if "suppressed_count" in item:
                     counts[item["pk"]["S"]] = int(item["suppressed_count"]["N"])
         return counts
-
-
-def window_claims(calls: list[AwsCall]) -> list[AwsCall]:
-    """The conditional writes that try to open a camera window."""
-    return [c for c in calls if c.operation == "UpdateItem" and "window_end =" in c.params["UpdateExpression"]]
-
-
-def suppressed_count_updates(calls: list[AwsCall]) -> list[AwsCall]:
-    """The writes that add an ended window's suppressed sightings to its alert's item."""
-    return [
-        c
-        for c in calls
-        if c.operation == "UpdateItem" and c.params["UpdateExpression"].startswith("ADD suppressed_count ")
-    ]
-
-
-def counted(call: AwsCall) -> tuple[dict[str, Any], int]:
-    """The key a suppressed-count write adds to, and how many it adds."""
-    return call.params["Key"], int(call.params["ExpressionAttributeValues"][":n"]["N"])

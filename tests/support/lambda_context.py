@@ -1,19 +1,4 @@
-"""A stand-in for the Lambda context object: the attributes Powertools reads from it."""
+"""Moved to facewatch_testkit.lambda_context (shared with the benchmarks, scripts and the local runtime); the names stay
+importable from here."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True, slots=True)
-class FakeLambdaContext:
-    function_name: str = "facewatch-DetectorFunction-test"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:facewatch-DetectorFunction-test"
-    aws_request_id: str = "5f0d9c1e-8a4b-4c7d-9e2f-1a3b5c7d9e0f"
-    log_group_name: str = "/aws/lambda/facewatch-DetectorFunction-test"
-    log_stream_name: str = "2025/11/22/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+from facewatch_testkit.lambda_context import *  # noqa: F403

@@ -15,7 +15,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 from urllib.parse import parse_qs, urlsplit
 
 SIGV4 = re.compile(
@@ -48,9 +48,9 @@ class Recorded:
         assert message.is_multipart(), self.headers["content-type"]
         return {
             str(part.get_param("name", header="content-disposition")): FormPart(
-                part.get_filename(), part.get_payload(decode=True)
+                part.get_filename(), cast(bytes, part.get_payload(decode=True))
             )
-            for part in message.iter_parts()  # type: ignore[attr-defined]
+            for part in message.iter_parts()
         }
 
     def signature(self) -> re.Match[str] | None:

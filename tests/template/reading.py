@@ -84,7 +84,7 @@ def sam_transform(template: Mapping[str, Any]) -> dict[str, Any]:
     sam_template["Globals"]["Function"]["CodeUri"] = "s3://bucket/code.zip"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_DEFAULT_REGION", PSEUDO_PARAMETERS["AWS::Region"])
-        return transform(sam_template, {}, _NoManagedPolicies())  # type: ignore[arg-type,no-any-return]
+        return transform(sam_template, {}, _NoManagedPolicies())  # type: ignore[no-any-return]
 
 
 @cache

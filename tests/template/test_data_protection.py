@@ -16,6 +16,7 @@ TABLES = ("DedupTable", "CameraTable", "PolicyTable", "PrivacyTable", "AlertReco
 
 
 def bucket_policy(template: dict[str, Any], bucket: str) -> dict[str, Any]:
+    policy: dict[str, Any]
     (policy,) = (
         definition["Properties"]["PolicyDocument"]
         for _, definition in resources_of_type(template, "AWS::S3::BucketPolicy")

@@ -32,7 +32,8 @@ def stack(session: boto3.session.Session) -> EmulatedStack:
 
 
 def queue_attributes(session: boto3.session.Session, url: str) -> dict[str, str]:
-    return session.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    attributes = session.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return {str(name): value for name, value in attributes.items()}
 
 
 def write_template(path: Path, template: dict[str, Any]) -> Path:

@@ -232,7 +232,7 @@ def test_checks_flag_broad_statements(statement: Statement, expected: str) -> No
 
 def test_checks_accept_scoped_statements_and_unscoped_tracing() -> None:
     # given: X-Ray has no resource-level permissions
-    statements = [
+    statements: list[dict[str, Any]] = [
         {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"},
         {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["Q", "Arn"]}},
         {"Effect": "Deny", "Action": "*", "Resource": "*"},

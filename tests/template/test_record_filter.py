@@ -32,7 +32,8 @@ def filters(template: dict[str, Any], **overrides: str) -> Any:
 
 @pytest.fixture
 def face_record() -> dict[str, Any]:
-    return json.loads(FACE_RECORD_PATH.read_text())
+    record: dict[str, Any] = json.loads(FACE_RECORD_PATH.read_text())
+    return record
 
 
 def as_data(record: Any) -> bytes:

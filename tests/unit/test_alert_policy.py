@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from scripts.make_alert_events import sample_job
-from tests.alert_support import alert_context
+from tests.support.alerts import alert_context
 
 from facewatch.domain.alert_job import AlertJob
 from facewatch.domain.alert_policy import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from tests.alert_support import alert_context
+from tests.support.alerts import alert_context
 
 from facewatch.domain.alert_record import (
     AlertRecord,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.alert_support import sample_job
+from tests.support.alerts import sample_job
 
 from facewatch.adapters.job_queue import MAX_VISIBILITY_SECONDS
 from facewatch.domain.clip import (

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
-from tests.alert_support import CLIP_BUCKET, alert_context, sample_job
+from tests.support.alerts import CLIP_BUCKET, alert_context, sample_job
 
 from facewatch.domain.cameras import CameraPlace
 from facewatch.domain.clip import ClipOutcome

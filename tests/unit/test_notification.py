@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from tests.alert_support import CLIP_BUCKET, CLIP_URL, SEOUL_LOBBY, alert_context, sample_job
+from tests.support.alerts import CLIP_BUCKET, CLIP_URL, SEOUL_LOBBY, alert_context, sample_job
 
 from facewatch.domain.cameras import CameraPlace
 from facewatch.domain.clip import ClipOutcome

@@ -6,7 +6,7 @@ import io
 
 import pytest
 from PIL import Image
-from tests.alert_support import sample_job
+from tests.support.alerts import sample_job
 from tests.support.images import frame_jpeg, jpeg_size
 
 from facewatch.domain.alert_job import FaceBox

@@ -1,7 +1,9 @@
-"""Test support for the alert stage: sample alerts, the stack's AWS resources on moto, and SQS plumbing
-that behaves like Lambda's SQS event source mapping (delete on success, leave failures for redelivery).
+"""Test support for the alert stage: sample alerts, the stack's AWS resources on moto (created from
+template.yaml by facewatch_local.stack, with the alert stage's parameters), and SQS plumbing that behaves like
+Lambda's SQS event source mapping (delete on success, leave failures for redelivery).
 
-A plain module (not a conftest): test modules import what they use.
+A plain module (not a conftest): test modules import what they use. (tests/support/alerts.py, its old place,
+re-exports it.)
 """
 
 from __future__ import annotations
@@ -16,18 +18,15 @@ from typing import Any
 
 import boto3
 import pytest
+from facewatch_local.stack import deploy_emulated_stack
+from facewatch_testkit.lambda_context import FakeLambdaContext
+from facewatch_testkit.sqs import sqs_event as sqs_event
+from facewatch_testkit.sqs import sqs_record as sqs_record
 from moto import mock_aws
 from moto.kinesisvideo.models import kinesisvideo_backends
-from scripts.make_alert_events import (
-    ACCOUNT_ID,
-    ALERT_QUEUE_NAME,
-    CAMERA_ID,
-    REGION,
-    STREAM_ARN,
-    sample_job,
-    sqs_event,
-    sqs_record,
-)
+from scripts.make_alert_events import ACCOUNT_ID, CAMERA_ID, STREAM_ARN
+from scripts.make_alert_events import REGION as REGION
+from scripts.make_alert_events import sample_job as sample_job
 from tests.support.aws import receive_visible
 
 from facewatch import config
@@ -39,19 +38,26 @@ from facewatch.domain.notification import AlertContext, ClipLink
 from facewatch.handlers import alerter
 from facewatch.observability import metrics
 
-DEDUP_TABLE = "facewatch-DedupTable-1Q2W3E4R5T6Y"
-CAMERA_TABLE = "facewatch-CameraTable-9O8I7U6Y5T4R"
-PRIVACY_TABLE = "facewatch-PrivacyTable-7QW2E3R4T5Y6"
-CLIP_BUCKET = f"facewatch-clips-{ACCOUNT_ID}-{REGION}"
-TOPIC_NAME = "facewatch-AlertTopic-Z1X2C3V4B5N6"
-DEAD_LETTER_QUEUE_NAME = "facewatch-AlertDeadLetterQueue-M1N2B3V4C5X6"
-INDEX_QUEUE_NAME = "facewatch-IndexQueue-Q1W2E3R4T5Y6"
-INDEX_DEAD_LETTER_QUEUE_NAME = "facewatch-IndexDeadLetterQueue-A1S2D3F4G5H6"
-# The queue's maxReceiveCount is above CLIP_MAX_ATTEMPTS, or SQS redrives a job before its last clip try.
+# The emulated stack's resource names: facewatch_local.stack names each <STACK_PREFIX>-<suffix>.
+STACK_PREFIX = "facewatch"
+DEDUP_TABLE = f"{STACK_PREFIX}-dedup"
+CAMERA_TABLE = f"{STACK_PREFIX}-cameras"
+PRIVACY_TABLE = f"{STACK_PREFIX}-privacy"
+CLIP_BUCKET = f"{STACK_PREFIX}-clips"
+# The queue's maxReceiveCount is above CLIP_MAX_ATTEMPTS, or SQS redrives a job before its last clip try
+# (the template's rule says so too).
 MAX_RECEIVE_COUNT = 5
 CLIP_MAX_ATTEMPTS = 3
 CLIP_URL_EXPIRY_SECONDS = 900
 INDEX_PREFIX = "face-alerts"
+# The alert stage's tunables as a deployment sets them: template Parameter -> the function's environment.
+PARAMETER_OVERRIDES = {
+    "AlertMaxReceiveCount": str(MAX_RECEIVE_COUNT),
+    "ClipMaxAttempts": str(CLIP_MAX_ATTEMPTS),
+    "ClipUrlExpirySeconds": str(CLIP_URL_EXPIRY_SECONDS),
+    "OpenSearchIndex": INDEX_PREFIX,
+}
+ALERT_FUNCTION = "facewatch-AlertFunction-3K4L5M6N7O8P"
 NOTIFIED_AT = 1763776838.5
 
 SEOUL_LOBBY = CameraPlace(
@@ -101,20 +107,15 @@ class RecordingOpenSearch:
         return {"_index": index, "_id": id, "result": "created"}
 
 
-@dataclass(frozen=True)
-class LambdaContext:
-    function_name: str = "facewatch-AlertFunction-3K4L5M6N7O8P"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:facewatch-AlertFunction-3K4L5M6N7O8P"
-    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
-    remaining_time_in_millis: int = 60_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_time_in_millis
-
-
 def invoke_alerter(event: dict[str, Any]) -> dict[str, Any]:
-    return alerter.lambda_handler(event, LambdaContext())  # type: ignore[arg-type]
+    context = FakeLambdaContext(
+        function_name=ALERT_FUNCTION,
+        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{ALERT_FUNCTION}",
+        aws_request_id="52fdfc07-2182-454f-963f-5f0f9a621d72",
+        log_group_name=f"/aws/lambda/{ALERT_FUNCTION}",
+    )
+    response: dict[str, Any] = alerter.lambda_handler(event, context)
+    return response
 
 
 def failed_ids(response: dict[str, Any]) -> list[str]:
@@ -246,49 +247,20 @@ def create_stream(kvs: Any, stream_arn: str) -> None:
 
 
 def _build_world() -> AlertWorld:
-    sqs = boto3.client("sqs", region_name=REGION)
-    s3 = boto3.client("s3", region_name=REGION)
-    sns = boto3.client("sns", region_name=REGION)
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    kvs = boto3.client("kinesisvideo", region_name=REGION)
-
-    for table in (DEDUP_TABLE, CAMERA_TABLE, PRIVACY_TABLE):
-        key = "camera_id" if table == CAMERA_TABLE else "pk"
-        dynamodb.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    s3.create_bucket(Bucket=CLIP_BUCKET)
+    session = boto3.session.Session(region_name=REGION)
+    stack = deploy_emulated_stack(session, name_prefix=STACK_PREFIX, parameter_overrides=PARAMETER_OVERRIDES)
+    sqs = session.client("sqs")
+    s3 = session.client("s3")
+    sns = session.client("sns")
+    dynamodb = session.client("dynamodb")
+    kvs = session.client("kinesisvideo")
     create_stream(kvs, STREAM_ARN)
-
-    dlq_url = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE_NAME)["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
-    alert_queue_url = sqs.create_queue(
-        QueueName=ALERT_QUEUE_NAME, Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "60"}
-    )["QueueUrl"]
+    alert_queue_url = stack.alert_queue_url
     alert_queue_arn = sqs.get_queue_attributes(QueueUrl=alert_queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-
-    index_dlq_url = sqs.create_queue(QueueName=INDEX_DEAD_LETTER_QUEUE_NAME)["QueueUrl"]
-    index_dlq_arn = sqs.get_queue_attributes(QueueUrl=index_dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    index_queue_url = sqs.create_queue(
-        QueueName=INDEX_QUEUE_NAME,
-        Attributes={
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": index_dlq_arn, "maxReceiveCount": "10"}),
-            "VisibilityTimeout": "60",
-        },
-    )["QueueUrl"]
-    index_queue_arn = sqs.get_queue_attributes(QueueUrl=index_queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-
-    topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
+    dlq_url = stack.alert_dead_letter_queue_url
+    topic_arn = stack.alert_topic_arn
     subscribers = {}
     for name, policy in (("security-team", None), ("oslo-team", {"site": ["OSLO"]})):
         url = sqs.create_queue(QueueName=f"facewatch-test-{name}")["QueueUrl"]
@@ -316,20 +288,18 @@ def _build_world() -> AlertWorld:
         oslo_queue_url=subscribers["oslo-team"],
     )
     world.register_camera(SEOUL_LOBBY)
+    # AlertFunction's environment as the template sets it, resolved against this stack; no OpenSearch domain
+    # is emulated (a test that indexes passes OPENSEARCH_ENDPOINT), and Powertools' settings are the tests'.
     world.env = {
-        "DEDUP_TABLE_NAME": DEDUP_TABLE,
-        "CAMERA_TABLE_NAME": CAMERA_TABLE,
-        "PRIVACY_TABLE_NAME": PRIVACY_TABLE,
-        "CLIP_BUCKET_NAME": CLIP_BUCKET,
-        "ALERT_TOPIC_ARN": topic_arn,
-        "ALERT_DEAD_LETTER_QUEUE_URL": dlq_url,
-        "INDEX_QUEUE_URL": index_queue_url,
-        "INDEX_DEAD_LETTER_QUEUE_URL": index_dlq_url,
-        "OPENSEARCH_INDEX": INDEX_PREFIX,
-        "CLIP_MAX_ATTEMPTS": str(CLIP_MAX_ATTEMPTS),
-        "ALERT_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
-        "CLIP_URL_EXPIRY_SECONDS": str(CLIP_URL_EXPIRY_SECONDS),
+        name: value
+        for name, value in stack.alert_env().items()
+        if value != "" and not name.startswith(("POWERTOOLS_", "AWS_"))
     }
+    assert (stack.dedup_table_name, stack.camera_table_name, stack.clip_bucket_name) == (
+        DEDUP_TABLE,
+        CAMERA_TABLE,
+        CLIP_BUCKET,
+    )
     return world
 
 
