@@ -260,6 +260,11 @@ def _build_world() -> AlertWorld:
         "QueueArn"
     ]
     dlq_url = stack.alert_dead_letter_queue_url
+    index_queue_url = stack.index_queue_url
+    index_queue_arn = sqs.get_queue_attributes(QueueUrl=index_queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    index_dlq_url = stack.index_dead_letter_queue_url
     topic_arn = stack.alert_topic_arn
     subscribers = {}
     for name, policy in (("security-team", None), ("oslo-team", {"site": ["OSLO"]})):
