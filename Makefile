@@ -10,10 +10,11 @@ export AWS_DEFAULT_REGION ?= us-east-1
 # `sam build` looks for python3.13 on PATH: the venv is made with it, so put the venv first.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv demo test lint typecheck validate security build pytest bench invoke deploy clean docs docs-serve lock
+.PHONY: help venv demo test lint typecheck validate security build pytest bench invoke deploy clean console docs docs-serve lock
 
 help:
 	@echo "make demo      image mode, then stream mode, on an embedded AWS emulation (moto); MODE=image|stream for one"
+	@echo "make console   serve the alert console on http://127.0.0.1:8080 for the demo's cameras (moto)"
 	@echo "make test      lint, type check, sam validate --lint, checkov, sam build, and the test suite"
 	@echo "make invoke FUNCTION=DetectorFunction EVENT=events/detector-unknown-face.json   Docker-free 'sam local invoke'"
 	@echo "make docs      the documentation site (docs/ -> site/, mkdocs build --strict: broken links fail)"
@@ -78,7 +79,16 @@ security: $(STAMP) $(CHECKOV_STAMP)
 build: $(STAMP)
 	$(BIN)/sam build --template-file template.yaml --build-dir .aws-sam/build
 
-pytest: $(STAMP)
+# The console's browser tests (tests/browser) drive Debian's Chromium through Playwright, which never downloads a
+# browser here: installed once, when it is missing.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y --no-install-recommends chromium
+
+pytest: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 test: lint typecheck validate security build docs pytest
@@ -90,6 +100,9 @@ DEMO_STARTED_AT := $(shell date +%s.%N)
 
 demo: $(DEMO_STAMP)
 	FACEWATCH_DEMO_STARTED_AT=$(DEMO_STARTED_AT) $(PY) -m facewatch_local.demo --mode $(or $(MODE),all)
+
+console: $(DEMO_STAMP)
+	$(PY) -m facewatch_local.console
 
 invoke: $(DEMO_STAMP)
 	$(PY) -m facewatch_local.invoke --function "$(FUNCTION)" --event "$(EVENT)"

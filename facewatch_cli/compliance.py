@@ -373,3 +373,23 @@ def compliance_report(args: argparse.Namespace) -> int:
     print(f"Enrolled people: {len(active)}; on what basis: " + ", ".join(f"{k} {v}" for k, v in sorted(bases.items())))
     print(f"Offboarded (faces deleted, record of the deletion kept): {len(people) - len(active)}")
     return 0
+
+
+def restricted_site_lines(args: argparse.Namespace, camera_sites: dict[str, str | None]) -> list[str]:
+    """For `facewatch status`: the sites whose privacy profile limits what their cameras may alert on
+    (nothing when the stack has no PrivacyTable output or no site is restricted)."""
+    table = stack_outputs.StackOutputs(args).optional(retention.PRIVACY_TABLE)
+    if not table:
+        return []
+    sites = PrivacyRecords(table, clients.dynamodb(args)).sites()
+    lines = []
+    for name, site in sorted(sites.items()):
+        if site.matching is MatchingMode.UNKNOWN_FACES:
+            continue
+        cameras = sorted(camera for camera, camera_site in camera_sites.items() if camera_site == name)
+        what = "no alert at all" if site.matching is MatchingMode.OFF else "watchlist alerts only, no stranger alert"
+        lines.append(
+            f"Site {name}: matching {site.matching.value} (privacy profile {site.profile}): {what} from "
+            f"{len(cameras)} camera(s){': ' + ', '.join(cameras) if cameras else ''}."
+        )
+    return lines

@@ -22,36 +22,35 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
-from facewatch.domain.policy import WATCHLIST_PREFIX
+from facewatch.domain.enrolment import (
+    EMPLOYEE_ID,
+    EXCEEDS_MAX_FACES,
+    MAX_IMAGE_BYTES,
+    MAX_S3_IMAGE_BYTES,
+    image_problem,
+    indexed_face,
+    is_employee_id,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_rekognition.type_defs import ImageTypeDef, IndexFacesResponseTypeDef
     from mypy_boto3_s3 import S3Client
 
-# IndexFaces limits (Rekognition quotas; the botocore model's ImageBlob max is 5242880 bytes).
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-MAX_S3_IMAGE_BYTES = 15 * 1024 * 1024
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
-# IndexFaces ExternalImageId: 1-255 of [a-zA-Z0-9_.\-:].
-EMPLOYEE_ID = re.compile(r"^[a-zA-Z0-9_.\-:]{1,255}$")
 _PHOTO_COUNTER = re.compile(r"_\d+$")
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# The face that Rekognition indexes is the largest; these say why others were not.
-EXCEEDS_MAX_FACES = "EXCEEDS_MAX_FACES"
 # Rekognition UserId: 1-128 of [a-zA-Z0-9_.\-:] (CreateUser); AssociateFaces takes 1-100 face ids, and a
 # user holds at most 100 faces.
 MAX_USER_ID_LENGTH = 128
 MAX_FACES_PER_ASSOCIATION = 100
 
 
+__all__ = ["EMPLOYEE_ID", "EXCEEDS_MAX_FACES", "MAX_IMAGE_BYTES", "MAX_S3_IMAGE_BYTES", "is_employee_id"]
+
+
 class PhotoError(Exception):
     """A photo that cannot be sent to IndexFaces (too big, not JPEG/PNG, unreadable)."""
-
-
-def is_employee_id(value: str) -> bool:
-    # `wl:...` names a watchlist face (facewatch watchlist add): the detector never counts it as an employee.
-    return bool(EMPLOYEE_ID.match(value)) and not value.startswith(WATCHLIST_PREFIX)
 
 
 def employee_id_from_path(relative: PurePosixPath) -> str | None:
@@ -93,8 +92,9 @@ def read_image_bytes(path: Path) -> bytes:
         data = path.read_bytes()
     except OSError as error:
         raise PhotoError(f"cannot read it: {error.strerror or error}") from error
-    if not (data.startswith(_JPEG_MAGIC) or data.startswith(_PNG_MAGIC)):
-        raise PhotoError("not a JPEG or PNG image (IndexFaces takes only those)")
+    problem = image_problem(data)
+    if problem:
+        raise PhotoError(problem)
     return data
 
 
@@ -195,13 +195,8 @@ class PhotoOutcome:
 
 
 def outcome_of(photo: Photo, response: IndexFacesResponseTypeDef) -> PhotoOutcome:
-    unindexed = response.get("UnindexedFaces", [])
-    records = response.get("FaceRecords", [])
-    if records:
-        face_id = records[0].get("Face", {}).get("FaceId")
-        return PhotoOutcome(photo, "indexed", face_id=face_id, other_faces=len(unindexed))
-    reasons = sorted({reason for face in unindexed for reason in face.get("Reasons", [])})
-    return PhotoOutcome(photo, "rejected", reasons=tuple(reasons) or ("no face detected",))
+    face = indexed_face(response)
+    return PhotoOutcome(photo, face.status, face_id=face.face_id, reasons=face.reasons, other_faces=face.other_faces)
 
 
 def failed(photo: Photo, reason: str) -> PhotoOutcome:

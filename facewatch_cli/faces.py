@@ -17,6 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from facewatch.adapters.aws import error_code
 from facewatch.adapters.privacy_records import PersonRecord, PrivacyRecords
+from facewatch.domain.enrolment import QUALITY_FILTERS as QUALITY_FILTERS
+from facewatch.domain.enrolment import index_faces_request
 from facewatch.domain.privacy import LegalBasis, PrivacyError, check_legal_basis, load_profiles
 from facewatch.domain.watchlists import parse_watchlist_image_id
 from facewatch_cli import audit_trail, clients, enrolment, offboarding, output, retention, stack_outputs
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_rekognition.literals import QualityFilterType
 
-QUALITY_FILTERS = ("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")
 # IndexFaces errors that concern one photo; any other error (no such collection, access denied, expired
 # credentials) would fail every photo alike, so it stops the run.
 PHOTO_ERRORS = frozenset(
@@ -172,14 +173,7 @@ def index_photo(
     except PhotoError as error:
         return enrolment.failed(photo, str(error))
     try:
-        response = rekognition.index_faces(
-            CollectionId=collection_id,
-            Image=image,
-            ExternalImageId=photo.employee_id,
-            MaxFaces=1,
-            QualityFilter=quality,
-            DetectionAttributes=["DEFAULT"],
-        )
+        response = rekognition.index_faces(**index_faces_request(collection_id, image, photo.employee_id, quality))
     except ClientError as error:
         if error_code(error) not in PHOTO_ERRORS:
             raise

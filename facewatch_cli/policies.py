@@ -13,8 +13,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from facewatch.adapters.policy_store import PolicyConflictError
+from facewatch.adapters.privacy_records import PrivacyRecords
 from facewatch.domain.policy import SitePolicy
-from facewatch_cli import clients, output, policy_table
+from facewatch.domain.privacy import load_profiles, policy_conflicts
+from facewatch_cli import clients, output, policy_table, retention, stack_outputs
 from facewatch_cli.main import CommandError
 
 MAX_POLICY_FILE_BYTES = 256 * 1024
@@ -31,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     apply = commands.add_parser("apply", help="store a policy file as its site's next version and make it current")
     apply.add_argument("file", type=Path, metavar="FILE")
     apply.add_argument("--note", default="", help="why this change (kept with the version and in the audit trail)")
-    policy_table.add_arguments(apply)
+    policy_table.add_arguments(apply, retention.PRIVACY_TABLE)
     apply.set_defaults(run=apply_policy)
 
     show = commands.add_parser("show", help="print the current policy of a site (or every site)")
@@ -84,6 +86,7 @@ def validate_policy(args: argparse.Namespace) -> int:
 @clients.aws_errors
 def apply_policy(args: argparse.Namespace) -> int:
     policy = read_policy(args.file)
+    refuse_what_the_site_profile_forbids(args, policy)
     store = policy_table.store_of(args)
     now = policy_table.now()
     detail: policy_table.Detail = {"rules": len(policy.rules), "cameras": len(policy.cameras), "note": args.note}
@@ -94,6 +97,23 @@ def apply_policy(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from error
     print("\n".join([f"Applied version {version} of {policy.site}'s policy.", *summary(policy)]))
     return 0
+
+
+def refuse_what_the_site_profile_forbids(args: argparse.Namespace, policy: SitePolicy) -> None:
+    """A policy may not enable what the site's privacy profile forbids (docs/privacy.md)."""
+    table = stack_outputs.StackOutputs(args).optional(retention.PRIVACY_TABLE)
+    assignment = PrivacyRecords(table, clients.dynamodb(args)).sites().get(policy.site) if table else None
+    if assignment is None:
+        return
+    profile = load_profiles().get(assignment.profile)
+    if profile is None:
+        raise CommandError(f"site {policy.site} has privacy profile {assignment.profile!r}, which is not built in")
+    problems = policy_conflicts(policy, assignment, profile)
+    if problems:
+        raise CommandError(
+            f"site {policy.site}'s privacy profile ({assignment.profile}, matching {assignment.matching.value}) "
+            "does not allow: " + "; ".join(problems)
+        )
 
 
 @clients.aws_errors

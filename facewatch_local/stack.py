@@ -46,6 +46,8 @@ _NAME_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 # OpenSearchEndpoint parameter names one.
 _NOT_EMULATED: Final = {
     "AlertSearchDomain": PhysicalResource(ref="", attributes={"DomainEndpoint": ""}),
+    # The console's HTTP API: served locally by facewatch_local.console, which sets CONSOLE_URL itself.
+    "ConsoleApi": PhysicalResource(ref="local-console"),
 }
 
 # CloudFormation AWS::SQS::Queue properties that are queue attributes of the same name.
@@ -66,6 +68,7 @@ class EmulatedStack:
     face_search_stream_arn: str
     dedup_table_name: str
     camera_table_name: str
+    alert_record_table_name: str
     privacy_table_name: str
     alert_queue_url: str
     alert_dead_letter_queue_url: str
@@ -142,6 +145,7 @@ def deploy_emulated_stack(
         ("FaceSearchStream", "AWS::Kinesis::Stream", "face-search", _create_stream),
         ("DedupTable", "AWS::DynamoDB::Table", "dedup", _create_table),
         ("CameraTable", "AWS::DynamoDB::Table", "cameras", _create_table),
+        ("AlertRecordTable", "AWS::DynamoDB::Table", "alert-records", _create_table),
         ("PolicyTable", "AWS::DynamoDB::Table", "policies", _create_table),
         ("PrivacyTable", "AWS::DynamoDB::Table", "privacy", _create_table),
         ("DetectorDeadLetterQueue", "AWS::SQS::Queue", "detector-dlq", _create_queue),
@@ -168,6 +172,7 @@ def deploy_emulated_stack(
         face_search_stream_arn=stream_arn,
         dedup_table_name=created["DedupTable"].ref,
         camera_table_name=created["CameraTable"].ref,
+        alert_record_table_name=created["AlertRecordTable"].ref,
         privacy_table_name=created["PrivacyTable"].ref,
         alert_queue_url=created["AlertQueue"].ref,
         alert_dead_letter_queue_url=created["AlertDeadLetterQueue"].ref,
@@ -224,6 +229,7 @@ def _create_table(
         AttributeDefinitions=resolver.resolve(prop(definition, logical_id, "AttributeDefinitions")),
         BillingMode=resolver.resolve(prop(definition, logical_id, "BillingMode")),
         SSESpecification={"Enabled": _as_bool(prop(sse, f"{logical_id}.SSESpecification", "SSEEnabled"))},
+        **_secondary_indexes(resolver, definition),
     )
     ttl = definition.get("Properties", {}).get("TimeToLiveSpecification")
     if ttl is not None:
@@ -236,6 +242,11 @@ def _create_table(
             },
         )
     return PhysicalResource(ref=name, attributes={"Arn": response["TableDescription"]["TableArn"]})
+
+
+def _secondary_indexes(resolver: Resolver, definition: Mapping[str, Any]) -> dict[str, Any]:
+    indexes = definition.get("Properties", {}).get("GlobalSecondaryIndexes")
+    return {"GlobalSecondaryIndexes": resolver.resolve(indexes)} if indexes else {}
 
 
 def _create_queue(

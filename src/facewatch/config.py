@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
@@ -129,6 +129,47 @@ class AlertSettings(_Settings):
     # The standard SDK endpoint override (VPC endpoint, emulator). When set, the KVS archived-media
     # data plane is reached through it too, because endpoints an emulator hands out are not routable.
     kvs_data_endpoint_override: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+    # The console (issue 16): the alert's record for it, kept as long as the clip; the email links to it.
+    alert_record_table_name: str = Field("", alias="ALERT_RECORD_TABLE_NAME")
+    alert_record_retention_days: Annotated[WholeNumber, Field(ge=1, le=3650)] = Field(
+        30, alias="ALERT_RECORD_RETENTION_DAYS"
+    )
+    console_url: str = Field("", alias="CONSOLE_URL", pattern=r"^$|^https?://[^\s?#]+$")
+
+    @field_validator("opensearch_endpoint")
+    @classmethod
+    def _endpoint_is_host_or_url(cls, value: str) -> str:
+        if value and not opensearch_base_url(value):
+            raise ValueError("OPENSEARCH_ENDPOINT must be a host name or an http(s) URL")
+        return value
+
+    @property
+    def opensearch_url(self) -> str | None:
+        return opensearch_base_url(self.opensearch_endpoint) if self.opensearch_endpoint else None
+
+
+class ConsolePagesSettings(_Settings):
+    """ConsolePagesFunction: sign-in, the alert list and page, media links and replay sessions."""
+
+    alert_record_table_name: str = Field(alias="ALERT_RECORD_TABLE_NAME")
+    clip_bucket_name: str = Field(alias="CLIP_BUCKET_NAME")
+    audit_bucket_name: str = Field(alias="AUDIT_BUCKET_NAME")
+    user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID")
+    # Clip and snapshot links are minted per page view; the HLS session per click (at least 300 s).
+    media_link_expiry_seconds: Annotated[WholeNumber, Field(ge=60, le=3600)] = Field(
+        300, alias="CONSOLE_MEDIA_LINK_EXPIRY_SECONDS"
+    )
+    aws_region: str = Field("us-east-1", alias="AWS_REGION")
+    kvs_data_endpoint_override: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+
+
+class ConsoleActionsSettings(ConsolePagesSettings):
+    """ConsoleActionsFunction: triage, which also enrols faces and labels the search document."""
+
+    employee_collection_id: str = Field("", alias="EMPLOYEE_COLLECTION_ID")
+    opensearch_endpoint: str = Field("", alias="OPENSEARCH_ENDPOINT")
+    opensearch_index: str = Field("face-alerts", alias="OPENSEARCH_INDEX", pattern=r"^[a-z0-9][a-z0-9_-]{0,200}$")
+    enrol_quality_filter: Literal["NONE", "AUTO", "LOW", "MEDIUM", "HIGH"] = Field("AUTO", alias="ENROL_QUALITY_FILTER")
 
     @field_validator("opensearch_endpoint")
     @classmethod
@@ -194,3 +235,13 @@ def alert_settings() -> AlertSettings:
 @cache
 def delivery_settings() -> DeliverySettings:
     return DeliverySettings.from_environ(os.environ)
+
+
+@cache
+def console_pages_settings() -> ConsolePagesSettings:
+    return ConsolePagesSettings.from_environ(os.environ)
+
+
+@cache
+def console_actions_settings() -> ConsoleActionsSettings:
+    return ConsoleActionsSettings.from_environ(os.environ)

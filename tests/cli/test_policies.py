@@ -280,3 +280,21 @@ def test_a_snooze_that_cannot_be_audited_is_not_made(cli: Cli, aws, table: str) 
     assert run.code == 1
     assert "the audit log did not take the entry" in run.err
     assert stored(aws, table).snoozes == ()
+
+
+def test_a_policy_may_not_enable_what_the_sites_privacy_profile_forbids(
+    cli: Cli, stack: EmulatedStack, table: str, tmp_path: Path
+) -> None:
+    privacy = ("--privacy-table", stack.privacy_table_name)
+    cli("compliance", "site", "set", "--site", "seoul-hq", "--profile", "kr", "--confirm", "dpo", *privacy)
+    policy_file = str(write(tmp_path / "p.json", POLICY))
+
+    refused = cli("policy", "apply", policy_file, "--policy-table", table, *privacy)
+    watchlists_only = {**POLICY, "rules": [rule for rule in POLICY["rules"] if rule["type"] == "watchlist"]}
+    applied = cli(
+        "policy", "apply", str(write(tmp_path / "w.json", watchlists_only)), "--policy-table", table, *privacy
+    )
+
+    assert refused.code == 1
+    assert "matching watchlist-only) does not allow: rule strangers (unknown_face)" in refused.err
+    assert applied.code == 0, applied.err

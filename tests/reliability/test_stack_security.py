@@ -127,6 +127,8 @@ NOTICE_FIELDS = {
     "kvs.stream_arn",
     "kvs.fragment_number",
     *POLICY_FIELDS,
+    # The alert's console page (CONSOLE_URL): an address, no credential.
+    "page_url",
 }
 DOCUMENT_FIELDS = {
     "schema",

@@ -67,3 +67,26 @@ def test_only_a_conditional_write_may_create_an_entry(template: dict[str, Any]) 
     assert overwrite["Principal"] == "*"
     assert overwrite["Action"] == "s3:PutObject"
     assert overwrite["Condition"] == {"Null": {"s3:if-none-match": "true"}}
+
+
+def test_the_console_roles_may_only_put_objects_under_audit(template: dict[str, Any]) -> None:
+    # given
+    grants = [
+        statement
+        for role in ("ConsolePagesFunctionRole", "ConsoleActionsFunctionRole")
+        for statement in properties(template, role)["Policies"][0]["PolicyDocument"]["Statement"]
+        if "AuditBucket" in str(statement.get("Resource"))
+    ]
+    # then: one grant each, PutObject under audit/ (no delete, retention, legal hold, bypass or read)
+    assert (
+        grants
+        == [
+            {
+                "Sid": "AppendAudit",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": {"Fn::Sub": "${AuditBucket.Arn}/audit/*"},
+            }
+        ]
+        * 2
+    )

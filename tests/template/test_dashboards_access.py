@@ -9,7 +9,10 @@ import pytest
 from facewatch_local.cfn import PhysicalResource
 from tests.template.reading import parameter, properties, resolver
 
-ALERTER_ROLE = {"AlertFunctionRole": PhysicalResource("alerter", {"Arn": "arn:aws:iam::111122223333:role/alerter"})}
+ALERTER_ROLE = {
+    "AlertFunctionRole": PhysicalResource("alerter", {"Arn": "arn:aws:iam::111122223333:role/alerter"}),
+    "ConsoleActionsFunctionRole": PhysicalResource("console", {"Arn": "arn:aws:iam::111122223333:role/console"}),
+}
 TEAM_ROLE = "arn:aws:iam::111122223333:role/security/facewatch-dashboards"
 DOMAIN_SUBRESOURCES = "arn:aws:es:eu-west-1:111122223333:domain/facewatch-alerts/*"
 # What a browser session in Dashboards sends: reads, saved-object writes and deletes, HEAD probes.
@@ -36,7 +39,7 @@ def test_dashboards_role_does_not_change_the_alerters_grant(template: dict[str, 
     statements = domain_statements(template, DashboardsPrincipalArn=TEAM_ROLE)
     # then
     principals = [statement["Principal"]["AWS"] for statement in statements]
-    assert principals == ["arn:aws:iam::111122223333:role/alerter", TEAM_ROLE]
+    assert principals == ["arn:aws:iam::111122223333:role/alerter", "arn:aws:iam::111122223333:role/console", TEAM_ROLE]
 
 
 @pytest.mark.parametrize(

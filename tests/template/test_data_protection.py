@@ -12,7 +12,7 @@ from facewatch.adapters.dedup_windows import DedupWindows
 from facewatch.domain.dedup import DedupWindow
 
 BUCKETS = ("ClipBucket", "QuarantineBucket", "AuditBucket")
-TABLES = ("DedupTable", "CameraTable", "PolicyTable", "PrivacyTable")
+TABLES = ("DedupTable", "CameraTable", "PolicyTable", "PrivacyTable", "AlertRecordTable")
 
 
 def bucket_policy(template: dict[str, Any], bucket: str) -> dict[str, Any]:

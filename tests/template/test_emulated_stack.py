@@ -124,6 +124,7 @@ def test_only_what_the_handlers_use_is_created(session: boto3.session.Session, s
         stack.camera_table_name,
         stack.policy_table_name,
         stack.privacy_table_name,
+        stack.alert_record_table_name,
     }
     assert {bucket["Name"] for bucket in session.client("s3").list_buckets()["Buckets"]} == {
         stack.clip_bucket_name,

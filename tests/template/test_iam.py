@@ -138,6 +138,8 @@ def test_checks_see_every_role_and_statement(deployed: dict[str, Any]) -> None:
         "AlertFunctionRole",
         "ProcessorControlFunctionRole",
         "ProxyRole",
+        "ConsolePagesFunctionRole",
+        "ConsoleActionsFunctionRole",
     }
     assert len(places) >= 15
 
@@ -356,18 +358,24 @@ def test_alerter_may_index_in_the_domain_it_writes_to(
     assert resources == [f"{domain_arn}/*", f"{domain_arn}/*"]
 
 
-def test_created_domain_admits_only_the_alerter_role(template: dict[str, Any]) -> None:
+def test_created_domain_admits_only_the_alerter_and_console_roles(template: dict[str, Any]) -> None:
     # given: the default parameters (no DashboardsPrincipalArn)
-    role = {"AlertFunctionRole": PhysicalResource("alerter", {"Arn": "arn:aws:iam::111122223333:role/alerter"})}
+    roles = {
+        "AlertFunctionRole": PhysicalResource("alerter", {"Arn": "arn:aws:iam::111122223333:role/alerter"}),
+        "ConsoleActionsFunctionRole": PhysicalResource("console", {"Arn": "arn:aws:iam::111122223333:role/console"}),
+    }
     # when
-    statements = resolver(template, resources=role).resolve(
+    statements = resolver(template, resources=roles).resolve(
         properties(template, "AlertSearchDomain")["AccessPolicies"]["Statement"]
     )
     # then
-    (statement,) = statements
-    assert statement["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/alerter"}
-    assert set(statement["Action"]) <= {"es:ESHttpPut", "es:ESHttpPost", "es:ESHttpGet"}
-    assert statement["Resource"] == "arn:aws:es:eu-west-1:111122223333:domain/facewatch-alerts/*"
+    alerter, console = statements
+    assert alerter["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/alerter"}
+    assert set(alerter["Action"]) <= {"es:ESHttpPut", "es:ESHttpPost", "es:ESHttpGet"}
+    assert console["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/console"}
+    assert set(console["Action"]) == {"es:ESHttpPut", "es:ESHttpPost"}
+    for statement in statements:
+        assert statement["Resource"] == "arn:aws:es:eu-west-1:111122223333:domain/facewatch-alerts/*"
 
 
 def test_alerter_role_names_the_domain_without_depending_on_it(template: dict[str, Any]) -> None:

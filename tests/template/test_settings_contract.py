@@ -9,14 +9,28 @@ import pytest
 from facewatch_local.cfn import function_environment, nested_template
 from tests.template.reading import template_copy
 
-from facewatch.config import AlertSettings, DetectorSettings, SettingsError
+from facewatch.config import (
+    AlertSettings,
+    ConsoleActionsSettings,
+    ConsolePagesSettings,
+    DetectorSettings,
+    SettingsError,
+)
 
 # Not the template's to set: Lambda sets AWS_REGION itself; AWS_ENDPOINT_URL points SDKs at an emulator.
 RUNTIME_VARIABLES = {"AWS_REGION", "AWS_ENDPOINT_URL"}
 PLATFORM_VARIABLES = {"LOG_LEVEL", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
+# Wiring to an optional part of the stack, set from its resource: empty turns the part off (the alert stage
+# without the console, as in its own tests).
+OPTIONAL_WIRING = {"ALERT_RECORD_TABLE_NAME", "CONSOLE_URL"}
 
-SettingsClass = type[DetectorSettings] | type[AlertSettings]
-FUNCTIONS: dict[str, SettingsClass] = {"DetectorFunction": DetectorSettings, "AlertFunction": AlertSettings}
+SettingsClass = type[DetectorSettings] | type[AlertSettings] | type[ConsolePagesSettings]
+FUNCTIONS: dict[str, SettingsClass] = {
+    "DetectorFunction": DetectorSettings,
+    "AlertFunction": AlertSettings,
+    "ConsolePagesFunction": ConsolePagesSettings,
+    "ConsoleActionsFunction": ConsoleActionsSettings,
+}
 
 
 def aliases(settings: SettingsClass) -> set[str]:
@@ -95,14 +109,19 @@ def test_functions_have_distinct_service_names(template: dict[str, Any]) -> None
     # when
     names = {function_environment(template, function)["POWERTOOLS_SERVICE_NAME"] for function in FUNCTIONS}
     # then
-    assert names == {"facewatch-detector", "facewatch-alerter"}
+    assert names == {
+        "facewatch-detector",
+        "facewatch-alerter",
+        "facewatch-console-pages",
+        "facewatch-console-actions",
+    }
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_every_tunable_setting_is_a_parameter(function: str) -> None:
     # given: fields with a default are tunables; required fields name the stack's own resources
     settings = FUNCTIONS[function]
-    tunables = {field.alias for field in settings.model_fields.values() if not field.is_required()}
+    tunables = {field.alias for field in settings.model_fields.values() if not field.is_required()} - OPTIONAL_WIRING
     # when
     backed = {variable for owner, variable, _ in parameter_backed_variables() if owner == function}
     # then
@@ -187,6 +206,7 @@ RESOURCE_NUMBER_PROPERTIES: dict[str, tuple[frozenset[str], str]] = {
     "AlertMaxReceiveCount": (frozenset({"maxReceiveCount"}), "Integer"),
     "ClipRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
     "QuarantineRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
+    "ConsoleSessionMinutes": (frozenset({"AccessTokenValidity", "IdTokenValidity"}), "Integer"),
 }
 
 

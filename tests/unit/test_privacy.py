@@ -162,3 +162,30 @@ def test_the_index_lifecycle_policy_deletes_after_the_retention_and_reads_back()
     assert policy["policy"]["ism_template"] == [{"index_patterns": ["face-alerts-*"], "priority": 100}]
     assert policy_retention_days(policy) == 45
     assert policy_retention_days({"policy": {"states": [{"name": "open", "transitions": []}]}}) is None
+
+
+def test_an_after_hours_rule_on_employees_conflicts_with_an_eu_profile() -> None:
+    from facewatch.domain.policy import SitePolicy
+    from facewatch.domain.privacy import policy_conflicts
+
+    policy = SitePolicy.model_validate(
+        {
+            "site": "berlin",
+            "rules": [
+                {
+                    "type": "after_hours",
+                    "id": "night",
+                    "schedule": {"windows": [{"days": "mon-fri", "start": "19:00", "end": "07:00"}]},
+                }
+            ],
+        }
+    )
+    eu = BUILTIN_PROFILES["eu"]
+    off = assign("berlin", eu, matching=MatchingMode.OFF, confirmed_by="dpo", at=AT)
+    allowed = assign("berlin", eu, matching=None, confirmed_by="dpo", at=AT)
+
+    assert policy_conflicts(policy, allowed, eu) == [
+        "rule night: profile eu does not allow after-hours alerts on employees (set include_employees: false)"
+    ]
+    assert policy_conflicts(policy, off, eu) == ["rule night: matching is off at site berlin"]
+    assert policy_conflicts(policy, allowed, BUILTIN_PROFILES["us-il"]) == []

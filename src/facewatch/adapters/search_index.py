@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from facewatch.adapters import aws
-from facewatch.domain.document import index_name, index_template
+from facewatch.domain.document import TRIAGE_MAPPING, index_name, index_template
 from facewatch.domain.index_lifecycle import index_lifecycle_policy, index_policy_id
 
 if TYPE_CHECKING:
@@ -108,3 +108,16 @@ class AlertIndex:
         client.transport.perform_request(
             "POST", f"/_plugins/_ism/add/{self._prefix}-*", body={"policy_id": index_policy_id(self._prefix)}
         )
+
+    def update_triage(self, alert_id: str, frame_time: float, fields: dict[str, Any]) -> None:
+        """Adds the triage fields to the alert's document (a partial update; the rest stays). The mapping
+        goes onto the month's index first: indices created before the console existed lack it."""
+        from opensearchpy.exceptions import OpenSearchException
+
+        target = index_name(self._prefix, frame_time)
+        try:
+            client = self._opensearch()
+            client.indices.put_mapping(index=target, body={"properties": TRIAGE_MAPPING})
+            client.update(index=target, id=alert_id, body={"doc": fields})
+        except OpenSearchException as error:
+            raise IndexUnavailableError(type(error).__name__) from error

@@ -90,6 +90,23 @@ def alert_document(context: AlertContext) -> dict[str, Any]:
     }
 
 
+# Written by the console when someone triages the alert (facewatch.domain.alert_record.triage_fields):
+# the status, who and when, the note, and the label kept for threshold tuning.
+TRIAGE_MAPPING: dict[str, Any] = {
+    "triage": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "keyword"},
+            "resolution": {"type": "keyword"},
+            "employee_id": {"type": "keyword"},
+            "by": {"type": "keyword"},
+            "at": {"type": "date"},
+            "note": {"type": "text"},
+        },
+    }
+}
+
+
 def index_template(prefix: str) -> dict[str, Any]:
     """Explicit mappings for every document field; installed before the first write."""
     keyword = {"type": "keyword"}
@@ -126,6 +143,7 @@ def index_template(prefix: str) -> dict[str, Any]:
                     "notified_at": {"type": "date"},
                     "alert_latency_seconds": {"type": "float"},
                     **document_mappings(),
+                    **TRIAGE_MAPPING,
                 },
             },
         },

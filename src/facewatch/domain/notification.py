@@ -39,6 +39,8 @@ class AlertContext:
     clip: ClipOutcome
     link: ClipLink | None
     notified_at: float
+    # The alert's page in the console (CONSOLE_URL): it keeps working after the clip link has expired.
+    page_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,11 @@ def local_time(epoch: float, timezone: str) -> datetime:
 _SUBJECT_BY_TYPE = {"watchlist_match": "watchlist match", "after_hours": "after-hours face"}
 
 
+def alert_page_url(console_url: str, alert_id: str) -> str:
+    """The alert's page in the console."""
+    return f"{console_url.rstrip('/')}/alerts/{alert_id}"
+
+
 def compose_subject(context: AlertContext) -> str:
     place = context.place
     where = f" at {place.site}" if place.site else ""
@@ -78,7 +85,7 @@ def _clip_lines(context: AlertContext) -> list[str]:
         minutes = max(1, round((link.expires_at - context.notified_at) / 60))
         return [
             f"Clip:       {link.url}",
-            f"            (link valid for about {minutes} min; stored at {clip.s3_uri})",
+            f"            (short-lived convenience link, valid for about {minutes} min; stored at {clip.s3_uri})",
         ]
     return [f"Clip:       none - {clip.reason or 'not available'}"]
 
@@ -89,6 +96,11 @@ def compose_email(context: AlertContext) -> str:
     lines = [
         f"A face that matches no employee was seen on camera {place.label}.",
         "",
+        *(
+            [f"Open:       {context.page_url}", "            (the alert in the console, after sign-in)"]
+            if context.page_url
+            else []
+        ),
         f"Camera:     {place.label}",
     ]
     if place.where:
@@ -136,6 +148,7 @@ def alert_notice(context: AlertContext) -> dict[str, Any]:
             "reason": clip.reason,
         },
         "kvs": {"stream_arn": job.kvs_stream_arn, "fragment_number": job.fragment_number},
+        "page_url": context.page_url,
         "detected_at": iso_utc(job.detected_at),
         "notified_at": iso_utc(context.notified_at),
         **document_fields(job.policy),

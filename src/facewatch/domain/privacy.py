@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from facewatch.domain.policy import AfterHoursRule, SitePolicy
+
 
 class Artefact(enum.StrEnum):
     """Everything facewatch keeps that can show or point to a person, each with its own retention."""
@@ -543,3 +545,23 @@ def render_notice(assignment: SiteAssignment, profile: PrivacyProfile, facts: De
     lines.append("This notice must also state:")
     lines.extend(f"  - {item}" for item in profile.notice_items)
     return "\n".join(lines)
+
+
+def policy_conflicts(policy: SitePolicy, assignment: SiteAssignment, profile: PrivacyProfile) -> list[str]:
+    """What in a site's alert policy its privacy profile and matching mode do not allow (enabled rules only):
+    no rule at all where matching is off; only watchlist rules where it is watchlist-only; no after-hours
+    rule that alerts on employees where the profile forbids it."""
+    problems = []
+    for rule in policy.rules:
+        if not rule.enabled:
+            continue
+        if assignment.matching is MatchingMode.OFF:
+            problems.append(f"rule {rule.id}: matching is off at site {assignment.site}")
+        elif assignment.matching is MatchingMode.WATCHLIST_ONLY and rule.type != "watchlist":
+            problems.append(f"rule {rule.id} ({rule.type}): site {assignment.site} matches watchlists only")
+        elif isinstance(rule, AfterHoursRule) and rule.include_employees and not profile.after_hours_employee_alerts:
+            problems.append(
+                f"rule {rule.id}: profile {profile.name} does not allow after-hours alerts on employees "
+                "(set include_employees: false)"
+            )
+    return problems

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from facewatch.adapters.alert_ledger import AlertLedger
+from facewatch.adapters.alert_records import AlertRecords
 from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.adapters.clips import ClipStore
 from facewatch.adapters.job_queue import IndexQueue, JobQueue
@@ -57,6 +58,7 @@ def alert_stage() -> AlertStage:
         queue=JobQueue(current.alert_dead_letter_queue_url),
         sites=SiteMatching(current.privacy_table_name),
         digest=DigestGate(SiteRates(current.dedup_table_name)),
+        records=AlertRecords(current.alert_record_table_name) if current.alert_record_table_name else None,
     )
 
 

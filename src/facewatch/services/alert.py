@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from facewatch.adapters import aws
 from facewatch.adapters.alert_ledger import AlertLedger, AlertProgress, NotifyAttempt
+from facewatch.adapters.alert_records import AlertRecords
 from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.adapters.clips import ClipStore, ClipUnavailableError
 from facewatch.adapters.job_queue import IndexQueue, JobQueue
@@ -30,6 +31,7 @@ from facewatch.adapters.notifier import (
 from facewatch.adapters.privacy_records import SiteMatching
 from facewatch.config import AlertSettings
 from facewatch.domain.alert_job import AlertJob, mismatch
+from facewatch.domain.alert_record import alert_record
 from facewatch.domain.clip import (
     ClipFailure,
     ClipOutcome,
@@ -42,7 +44,7 @@ from facewatch.domain.clip import (
 )
 from facewatch.domain.digest import CAPPED_MESSAGE_ID, DIGEST_MESSAGE_PREFIX, compose_digest, notification_kind
 from facewatch.domain.document import IndexJob, alert_document
-from facewatch.domain.notification import AlertContext, ClipLink, compose_sns_message
+from facewatch.domain.notification import AlertContext, ClipLink, alert_page_url, compose_sns_message
 from facewatch.domain.privacy import UNKNOWN_FACE_ALERT, alert_allowed
 from facewatch.observability import logger, metrics
 from facewatch.services.digest import DigestGate
@@ -109,6 +111,7 @@ class AlertStage:
         index_queue: IndexQueue,
         queue: JobQueue,
         sites: SiteMatching | None = None,
+        records: AlertRecords | None = None,
         clock: Callable[[], float] = time.time,
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
         digest: DigestGate | None = None,
@@ -121,6 +124,7 @@ class AlertStage:
         self._index_queue = index_queue
         self._queue = queue
         self._sites = sites
+        self._records = records
         self._clock = clock
         self._new_token = new_token
         self._digest = digest
@@ -172,7 +176,8 @@ class AlertStage:
             return False
         site = self._cameras.place_of(job.camera_id).site
         matching = self._sites.matching_of(site)
-        if alert_allowed(matching, UNKNOWN_FACE_ALERT):
+        alert_type = job.policy.alert_type if job.policy is not None else UNKNOWN_FACE_ALERT
+        if alert_allowed(matching, alert_type):
             return False
         metrics.add_metric(name="AlertsWithheld_privacy_profile", unit=MetricUnit.Count, value=1)
         logger.info(
@@ -248,6 +253,7 @@ class AlertStage:
             clip=clip,
             link=link,
             notified_at=notified_at,
+            page_url=alert_page_url(self._settings.console_url, job.alert_id) if self._settings.console_url else None,
         )
 
     def _notify(
@@ -314,8 +320,13 @@ class AlertStage:
         return AlertProgress(clip=clip, notify_started_at=now, notified_at=now, sns_message_id=message_id)
 
     def _queue_document(self, job: AlertJob, progress: AlertProgress) -> None:
-        """Hands the document to the indexer (IndexQueue). Sent again on a redelivery: indexing is idempotent
-        (the document id is the alert id)."""
+        """Hands the document to the indexer (IndexQueue), and writes the console's record. Sent again on a
+        redelivery: indexing is idempotent (the document id is the alert id), and the record is created once
+        (a redelivery never undoes triage)."""
+        if self._records is not None:
+            clip = progress.clip or ClipOutcome.missing("clip outcome not recorded")
+            context = self._context(job, clip, progress.notified_at or self._clock(), with_link=False)
+            self._records.create(alert_record(context), self._settings.alert_record_retention_days * 86_400)
         clip = progress.clip or ClipOutcome.missing("clip outcome not recorded")
         notified_at = progress.notified_at or self._clock()
         # No link for the document: it stores the S3 location, never a URL that expires.
