@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -166,14 +167,19 @@ def inventory_from_arguments(args: argparse.Namespace) -> Inventory:
 
 
 def index_photo(
-    rekognition: RekognitionClient, collection_id: str, photo: Photo, quality: QualityFilterType
+    rekognition: RekognitionClient,
+    collection_id: str,
+    photo: Photo,
+    quality: QualityFilterType,
+    request: Callable[[str, Any, str, str], dict[str, Any]] = index_faces_request,
 ) -> PhotoOutcome:
+    """`request` builds IndexFaces' parameters: an employee's by default, a watchlist entry's for watchlists."""
     try:
         image = photo.image()
     except PhotoError as error:
         return enrolment.failed(photo, str(error))
     try:
-        response = rekognition.index_faces(**index_faces_request(collection_id, image, photo.employee_id, quality))
+        response = rekognition.index_faces(**request(collection_id, image, photo.employee_id, quality))
     except ClientError as error:
         if error_code(error) not in PHOTO_ERRORS:
             raise

@@ -106,7 +106,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         run,
         "--face-match-threshold",
         type=float,
-        help="lowest similarity (80-100) that counts as an employee (default: --stack's FaceMatchThreshold, "
+        help="lowest similarity (50-100) SearchFacesByImage reports; below the stack's EmployeeMatchThreshold a "
+        "match is a near miss (default: --stack's FaceMatchThreshold, "
         f"else {DEFAULTS.face_match_threshold:g})",
     )
     _option(

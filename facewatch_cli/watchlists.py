@@ -16,6 +16,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from facewatch.domain.enrolment import index_request
 from facewatch.domain.watchlists import MAX_ENTRY_DAYS, WatchlistEntry, parse_watchlist_image_id, watchlist_image_id
 from facewatch_cli import clients, enrolment, faces, output, policy_table, stack_outputs
 from facewatch_cli.main import CommandError
@@ -89,7 +90,7 @@ def add_entry(args: argparse.Namespace) -> int:
     outcomes = []
     try:
         for photo in enrolment.photos_of(image_id, args.photos):
-            outcomes.append(faces.index_photo(rekognition, collection_id, photo, args.quality_filter))
+            outcomes.append(faces.index_photo(rekognition, collection_id, photo, args.quality_filter, index_request))
     except ValueError as error:
         raise CommandError(str(error)) from error
     except ClientError as error:

@@ -23,7 +23,6 @@ from facewatch.adapters.policy_store import PolicyCache, PolicyStore
 from facewatch.adapters.quarantine import Quarantine
 from facewatch.config import DetectorSettings
 from facewatch.domain.policy import SitePolicy
-from facewatch.domain.policy_rules import NoAlertReason
 from facewatch.observability import logger
 from facewatch.services.detect import Detector, StreamRecord
 from facewatch_local.moto_server import emulated_aws
@@ -101,8 +100,9 @@ def replay_case(session: boto3.session.Session, case: PolicyCase) -> CaseOutcome
                         arrived_at=case.start + record.offset_seconds,
                     )
                 )
-        for (_, reason), count in tally.not_alerted.items():
-            reasons[NoAlertReason(reason).value] += count
+        for per_reason in tally.not_alerted.values():
+            for reason, count in per_reason.items():
+                reasons[reason.value] += count
     return CaseOutcome(case=case, alerts=_queued_alerts(session, stack.alert_queue_url), reasons=reasons)
 
 

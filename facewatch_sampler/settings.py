@@ -11,9 +11,10 @@ from facewatch.domain.records import MalformedRecordError, camera_id_from_stream
 # A Kinesis video stream name (= camera id), and a Kinesis data stream name (AWS API references).
 _VIDEO_STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,256}$")
 _DATA_STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
-# A stream processor raises a FaceMatchThreshold below 80 to 80 (reference, section 1), and the detector
-# reads any listed match as an employee: a lower threshold here would hide strangers behind weak matches.
-MIN_FACE_MATCH_THRESHOLD = 80.0
+# SearchFacesByImage reports matches down to this similarity. The detector counts a match as an employee
+# only at or above its EmployeeMatchThreshold (80-100): a search below it brings near misses (the closest
+# employee and the similarity) into the alert instead of hiding the stranger (docs/policies.md).
+MIN_FACE_MATCH_THRESHOLD = 50.0
 
 
 class DetectFacesMode(StrEnum):

@@ -9,6 +9,7 @@ import io
 import boto3
 from facewatch_local.policy_demo import run_policy_cases
 from facewatch_local.policy_scenarios import CASES
+from tests.support.docs import page
 
 
 def test_every_case_gives_its_expected_outcome_and_the_demo_prints_it_per_rule(
@@ -31,3 +32,4 @@ def test_every_case_gives_its_expected_outcome_and_the_demo_prints_it_per_rule(
     assert "snoozed" in text
     assert "unconfirmed" in text
     assert "NOT AS EXPECTED" not in text
+    assert text.strip() in page("policies.md"), "docs/policies.md shows what the demo prints"

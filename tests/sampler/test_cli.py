@@ -69,7 +69,7 @@ def test_run_samples_a_file_into_the_cameras_stream_and_prints_a_summary(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--face-match-threshold", "70"], "face match threshold must be in [80, 100]"),
+        (["--face-match-threshold", "40"], "face match threshold must be in [50, 100]"),
         (["--camera", "lobby 01"], "camera must be a Kinesis video stream name"),
     ],
 )

@@ -51,12 +51,19 @@ def index_faces_request(collection_id: str, image: Any, employee_id: str, qualit
         raise ValueError(
             f"face id {employee_id!r} must be 1-255 of a-z A-Z 0-9 _ . - : (Rekognition's ExternalImageId)"
         )
+    return index_request(collection_id, image, employee_id, quality_filter)
+
+
+def index_request(collection_id: str, image: Any, external_image_id: str, quality_filter: str) -> dict[str, Any]:
+    """The same for any face of the collection: an employee's, or a watchlist entry's (`wl:<list>:<entry>`)."""
+    if not EMPLOYEE_ID.match(external_image_id):
+        raise ValueError(f"{external_image_id!r} is not an ExternalImageId (1-255 of a-z A-Z 0-9 _ . - :)")
     if quality_filter not in QUALITY_FILTERS:
         raise ValueError(f"quality filter {quality_filter!r} is not one of {', '.join(QUALITY_FILTERS)}")
     return {
         "CollectionId": collection_id,
         "Image": image,
-        "ExternalImageId": employee_id,
+        "ExternalImageId": external_image_id,
         "MaxFaces": 1,
         "QualityFilter": quality_filter,
         "DetectionAttributes": ["DEFAULT"],

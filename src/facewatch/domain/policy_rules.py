@@ -8,13 +8,13 @@ it, and whether that rule is armed and not snoozed. Confirmation over frames (`c
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
 from facewatch.domain.policy import (
+    WATCHLIST_PREFIX,
     AfterHoursRule,
     Caps,
     RuleBase,
@@ -25,7 +25,7 @@ from facewatch.domain.policy import (
     schedule_armed,
 )
 from facewatch.domain.records import FaceFrame, FaceSearchResult
-from facewatch.domain.sightings import FaceGates, drop_reason
+from facewatch.domain.sightings import DropReason, FaceGates, drop_reason
 from facewatch.domain.watchlists import Snooze, WatchlistEntry, parse_watchlist_image_id
 
 AlertType = Literal["unknown_face", "watchlist_match", "after_hours"]
@@ -290,27 +290,86 @@ def _unmatched(result: FaceSearchResult) -> FaceSearchResult:
     return result if not result.MatchedFaces else result.model_copy(update={"MatchedFaces": []})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per frame with faces, and frozen inits cost more
 class FrameDecision:
     """A frame's candidates (best first: alert type priority, then confidence) and its faces that cannot alert."""
 
     candidates: tuple[Candidate, ...]
-    dropped: Counter[NoAlertReason]
+    dropped: dict[NoAlertReason, int]
 
 
-def decide_frame(frame: FaceFrame, snapshot: PolicySnapshot, gates: FaceGates) -> FrameDecision:
-    camera_id = frame.source.camera_id
+@dataclass(frozen=True, slots=True)
+class CameraRules:
+    """What a camera's policy means for the common faces, worked out once per policy snapshot.
+
+    `plain` says the camera has no zones and no after-hours rule that alerts on employees: then a face
+    matched at EmployeeMatchThreshold to a face outside the watchlist namespace is an employee, and an
+    unmatched face below a quality gate is dropped by that gate, without the full decision."""
+
+    policy: SitePolicy
+    plain: bool
+    threshold: float
+
+
+def camera_rules(snapshot: PolicySnapshot, camera_id: str) -> CameraRules:
     policy = snapshot.policy_for(camera_id)
-    at = frame.source.frame_time
+    camera = policy.cameras.get(camera_id)
+    staff_after_hours = any(
+        isinstance(rule, AfterHoursRule) and rule.include_employees and rule_applies(rule, camera_id)
+        for rule in policy.rules
+    )
+    plain = not (camera is not None and camera.zones) and not staff_after_hours
+    return CameraRules(policy=policy, plain=plain, threshold=snapshot.employee_match_threshold)
+
+
+def _quick_reason(result: FaceSearchResult, rules: CameraRules, gates: FaceGates) -> NoAlertReason | None:
+    """The reason of an employee or of a face below a gate on a plain camera; None: decide in full."""
+    matches = result.MatchedFaces
+    if matches:
+        best = 0.0
+        for match in matches:
+            face = match.Face
+            if face is not None and face.ExternalImageId and face.ExternalImageId.startswith(WATCHLIST_PREFIX):
+                return None  # a watchlist face: its list decides
+            if match.Similarity > best:
+                best = match.Similarity
+        return _EMPLOYEE if best >= rules.threshold else None
+    gate = drop_reason(result, gates)
+    return _GATE_REASONS[gate] if gate is not None else None
+
+
+_EMPLOYEE = NoAlertReason.EMPLOYEE
+_GATE_REASONS: dict[DropReason, NoAlertReason] = {gate: NoAlertReason(gate.value) for gate in DropReason}
+
+
+def decide_frame(
+    frame: FaceFrame, snapshot: PolicySnapshot, gates: FaceGates, rules: CameraRules | None = None
+) -> FrameDecision:
+    """Every face of the frame decided; `rules` (camera_rules of this snapshot and camera) may be cached."""
+    camera_id = frame.source.camera_id
+    rules = rules or camera_rules(snapshot, camera_id)
     candidates: list[Candidate] = []
-    dropped: Counter[NoAlertReason] = Counter()
+    dropped: dict[NoAlertReason, int] = {}
     for index, result in enumerate(frame.faces):
-        decided = decide_face(result, index, camera_id=camera_id, policy=policy, snapshot=snapshot, gates=gates, at=at)
-        if decided.candidate is not None:
-            candidates.append(decided.candidate)
-        elif decided.reason is not None:
-            dropped[decided.reason] += 1
-    candidates.sort(key=lambda c: (ALERT_TYPE_PRIORITY.index(c.alert_type), -c.result.DetectedFace.Confidence))
+        reason = _quick_reason(result, rules, gates) if rules.plain else None
+        if reason is None:
+            decided = decide_face(
+                result,
+                index,
+                camera_id=camera_id,
+                policy=rules.policy,
+                snapshot=snapshot,
+                gates=gates,
+                at=frame.source.frame_time,
+            )
+            if decided.candidate is not None:
+                candidates.append(decided.candidate)
+                continue
+            reason = decided.reason
+        if reason is not None:
+            dropped[reason] = dropped.get(reason, 0) + 1
+    if len(candidates) > 1:
+        candidates.sort(key=lambda c: (ALERT_TYPE_PRIORITY.index(c.alert_type), -c.result.DetectedFace.Confidence))
     return FrameDecision(candidates=tuple(candidates), dropped=dropped)
 
 

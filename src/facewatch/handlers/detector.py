@@ -23,7 +23,6 @@ from facewatch.services.detect import (
     StreamRecord,
     publish_camera_metrics,
     publish_metrics,
-    publish_reason_metrics,
 )
 
 # A failing record and every record after it are reported in batchItemFailures; Lambda checkpoints at
@@ -80,5 +79,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         tally.not_processed = processor.not_processed
     publish_metrics(tally)
     publish_camera_metrics(tally)
-    publish_reason_metrics(tally)
     return dict(response)

@@ -14,7 +14,7 @@ Suppressed sightings are counted per window and written once per window (service
 
 Which faces may alert is the policy's say (services/policy_gate.py): the policies come from a cache
 (adapters/policy_store.PolicyCache, one Query per period), so a record costs no extra AWS call. Every face
-that raises no alert is counted by reason, per camera (publish_reason_metrics) and on the alert item of
+that raises no alert is counted by reason, per camera (publish_camera_metrics) and on the alert item of
 the camera's window (with the suppressed count: still one write per window).
 """
 
@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.metrics.base import MetricManager
 
 from facewatch.adapters import aws
 from facewatch.adapters.alert_queue import AlertQueue
@@ -98,13 +97,12 @@ class BatchTally:
     alerts: int = 0
     suppressed: int = 0
     malformed: int = 0
-    dropped: Counter[DropReason] = field(default_factory=Counter)
     late: Counter[LateReason] = field(default_factory=Counter)
     late_alerts: int = 0  # alerts raised by late windows (also in `alerts`)
     failed: Counter[FailureClass] = field(default_factory=Counter)
     quarantined: Counter[tuple[str, QuarantineReason]] = field(default_factory=Counter)  # camera, reason class
     not_processed: int = 0  # records after a failed one, left for the redelivery (ordered processing)
-    not_alerted: Counter[tuple[str, NoAlertReason]] = field(default_factory=Counter)  # (camera, reason)
+    not_alerted: dict[str, dict[NoAlertReason, int]] = field(default_factory=dict)  # camera -> reason -> faces
 
 
 @dataclass(slots=True)
@@ -326,15 +324,17 @@ class Detector:
         self._tally.suppressed += 1
         self._suppressed.add(window)
         # The window's key is the camera id, or the camera id and '#' and the rule (camera ids have no '#').
-        self._tally.not_alerted[window.camera_id.partition("#")[0], NoAlertReason.SUPPRESSED_BY_WINDOW] += 1
+        counts = self._tally.not_alerted.setdefault(window.camera_id.partition("#")[0], {})
+        counts[NoAlertReason.SUPPRESSED_BY_WINDOW] = counts.get(NoAlertReason.SUPPRESSED_BY_WINDOW, 0) + 1
 
-    def _count_not_alerted(self, camera_id: str, frame_time: float, reasons: Counter[NoAlertReason]) -> None:
+    def _count_not_alerted(self, camera_id: str, frame_time: float, reasons: dict[NoAlertReason, int]) -> None:
         """Per camera for the metrics; on the camera's current window (its alert's item) while it is open."""
-        tally = self._tally
-        for reason, count in reasons.items():
-            tally.not_alerted[camera_id, reason] += count
-            if reason.value in _DROP_REASONS:
-                tally.dropped[DropReason(reason.value)] += count
+        counts = self._tally.not_alerted.get(camera_id)
+        if counts is None:
+            self._tally.not_alerted[camera_id] = dict(reasons)
+        else:
+            for reason, count in reasons.items():
+                counts[reason] = counts.get(reason, 0) + count
         known = self._known.get(camera_id)
         if known is not None and known.window.start <= frame_time < known.window.end:
             self._suppressed.add_reasons(known.window, Counter({reason.value: n for reason, n in reasons.items()}))
@@ -356,22 +356,8 @@ class Detector:
         )
 
 
-_DROP_REASONS = frozenset(reason.value for reason in DropReason)
-
-
-def publish_reason_metrics(tally: BatchTally) -> None:
-    """Per camera with faces that raised no alert in the batch, one EMF document (dimensions service,
-    CameraId): NotAlerted_<reason> for each reason seen (the operations dashboard graphs them)."""
-    per_camera: dict[str, Counter[NoAlertReason]] = {}
-    for (camera_id, reason), count in tally.not_alerted.items():
-        per_camera.setdefault(camera_id, Counter())[reason] += count
-    for camera_id, reasons in per_camera.items():
-        # A metric set of its own: the batch's set has no CameraId dimension.
-        camera_metrics = MetricManager(namespace=metrics.namespace, service=metrics.service)
-        camera_metrics.add_dimension(name="CameraId", value=camera_id)
-        for reason, count in reasons.items():
-            camera_metrics.add_metric(name=f"NotAlerted_{reason.value}", unit=MetricUnit.Count, value=count)
-        print(json.dumps(camera_metrics.serialize_metric_set(), separators=(",", ":")))  # EMF: one line on stdout
+# The reasons that are quality gates (or the employee match) keep their FacesDropped_<reason> metric.
+_DROP_REASONS = {NoAlertReason(reason.value): reason for reason in DropReason}
 
 
 def publish_metrics(tally: BatchTally) -> None:
@@ -383,25 +369,46 @@ def publish_metrics(tally: BatchTally) -> None:
     metrics.add_metric(name="MalformedRecords", unit=MetricUnit.Count, value=tally.malformed)
     metrics.add_metric(name="LateWindowAlerts", unit=MetricUnit.Count, value=tally.late_alerts)
     metrics.add_metric(name="RecordsNotProcessed", unit=MetricUnit.Count, value=tally.not_processed)
-    for reason in DropReason:
-        metrics.add_metric(name=f"FacesDropped_{reason.value}", unit=MetricUnit.Count, value=tally.dropped[reason])
+    dropped = {reason: 0 for reason in DropReason}
+    for per_reason in tally.not_alerted.values():
+        for reason, count in per_reason.items():
+            gate = _DROP_REASONS.get(reason)
+            if gate is not None:
+                dropped[gate] += count
+    for gate, count in dropped.items():
+        metrics.add_metric(name=f"FacesDropped_{gate.value}", unit=MetricUnit.Count, value=count)
     for late in LateReason:
         metrics.add_metric(name=f"LateSightings_{late.value}", unit=MetricUnit.Count, value=tally.late[late])
     for failure in FailureClass:
         metrics.add_metric(name=f"RecordsFailed_{failure.value}", unit=MetricUnit.Count, value=tally.failed[failure])
 
 
-def publish_camera_metrics(tally: BatchTally) -> None:
-    """Per camera with quarantined records in the batch, one EMF document (dimensions service, CameraId):
-    QuarantinedRecords, which the camera's alarm watches, and QuarantinedRecords_<reason class>."""
-    per_camera: dict[str, Counter[QuarantineReason]] = {}
-    for (camera_id, reason), count in tally.quarantined.items():
-        per_camera.setdefault(camera_id, Counter())[reason] += count
-    for camera_id, reasons in per_camera.items():
-        # A metric set of its own (Powertools' single_metric holds one metric): the batch's set has no CameraId.
-        camera_metrics = MetricManager(namespace=metrics.namespace)
-        camera_metrics.add_dimension(name="CameraId", value=camera_id)
-        camera_metrics.add_metric(name="QuarantinedRecords", unit=MetricUnit.Count, value=reasons.total())
+def publish_camera_metrics(tally: BatchTally, now: Callable[[], float] = time.time) -> None:
+    """Per camera with quarantined records or faces that raised no alert in the batch, one EMF document
+    (dimensions CameraId and service): QuarantinedRecords and QuarantinedRecords_<reason class>, which the
+    camera's alarm watches, and NotAlerted_<reason>, which the operations dashboard graphs.
+
+    Written as the EMF specification has it, one JSON line on stdout per camera, a metric set of its own (the
+    batch's set has no CameraId). Built from strings, as it is made for every batch of every camera."""
+    per_camera: dict[str, dict[str, int]] = {}
+    for (camera_id, quarantine_reason), count in tally.quarantined.items():
+        counts = per_camera.setdefault(camera_id, {})
+        counts["QuarantinedRecords"] = counts.get("QuarantinedRecords", 0) + count
+        counts[f"QuarantinedRecords_{quarantine_reason.value}"] = count
+    for camera_id, reasons in tally.not_alerted.items():
+        counts = per_camera.setdefault(camera_id, {})
         for reason, count in reasons.items():
-            camera_metrics.add_metric(name=f"QuarantinedRecords_{reason.value}", unit=MetricUnit.Count, value=count)
-        print(json.dumps(camera_metrics.serialize_metric_set(), separators=(",", ":")))  # EMF: a line on stdout
+            counts[f"NotAlerted_{reason.value}"] = count
+    if not per_camera:
+        return
+    # The batch's Metrics instance's own (POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME).
+    namespace = json.dumps(metrics.namespace)
+    head = f'{{"_aws":{{"Timestamp":{int(now() * 1000)},"CloudWatchMetrics":[{{"Namespace":{namespace},'
+    service = json.dumps(metrics.service)
+    for camera_id, counts in per_camera.items():
+        directives = ",".join(f'{{"Name":"{name}","Unit":"Count"}}' for name in counts)
+        values = ",".join(f'"{name}":[{count}.0]' for name, count in counts.items())
+        print(
+            f'{head}"Dimensions":[["CameraId","service"]],"Metrics":[{directives}]}}]}},'
+            f'"CameraId":{json.dumps(camera_id)},"service":{service},{values}}}'
+        )

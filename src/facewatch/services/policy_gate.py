@@ -8,7 +8,6 @@ shard, which Lambda hands to one invocation at a time; a cold start forgets at m
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,11 +15,13 @@ from facewatch.domain.alert_policy import AlertPolicyInfo, policy_info
 from facewatch.domain.policy import UnknownFaceRule
 from facewatch.domain.policy_rules import (
     LEGACY_POLICY,
+    CameraRules,
     Candidate,
     Confirmation,
     NoAlertReason,
     PolicySnapshot,
     SightingRef,
+    camera_rules,
     confirm,
     decide_frame,
 )
@@ -33,7 +34,7 @@ class PolicySource(Protocol):
     def snapshot(self) -> PolicySnapshot: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per record with faces, and frozen inits cost more
 class GateVerdict:
     """What a frame yields: at most one alert candidate (confirmed), and why the other faces raise none."""
 
@@ -42,7 +43,7 @@ class GateVerdict:
     window_scope: str = ""  # the dedup window's key: the camera, or the camera and the rule
     window_seconds: float = 0.0
     candidates: int = 0
-    dropped: Counter[NoAlertReason] = field(default_factory=Counter)
+    dropped: dict[NoAlertReason, int] = field(default_factory=dict)
 
 
 def _visible_snoozes(
@@ -56,34 +57,51 @@ def _visible_snoozes(
     )
 
 
+_NOTHING = GateVerdict()
+
+
 class PolicyGate:
     def __init__(self, policies: PolicySource, gates: FaceGates, max_cameras: int) -> None:
         self._policies = policies
         self._gates = gates
         self._max_cameras = max_cameras
         self._history: dict[tuple[str, str], tuple[SightingRef, ...]] = {}
+        # Each camera's rules, worked out once per policy snapshot (the cache hands out the same object).
+        self._rules_of: PolicySnapshot | None = None
+        self._rules: dict[str, CameraRules] = {}
+
+    def _camera_rules(self, snapshot: PolicySnapshot, camera_id: str) -> CameraRules:
+        if snapshot is not self._rules_of:
+            self._rules_of, self._rules = snapshot, {}
+        rules = self._rules.get(camera_id)
+        if rules is None:
+            if len(self._rules) >= self._max_cameras:
+                self._rules.clear()
+            rules = self._rules[camera_id] = camera_rules(snapshot, camera_id)
+        return rules
 
     def judge(self, frame: FaceFrame) -> GateVerdict:
         if not frame.faces:
-            return GateVerdict()
+            return _NOTHING
         snapshot = self._policies.snapshot()
-        decision = decide_frame(frame, snapshot, self._gates)
+        rules = self._camera_rules(snapshot, frame.source.camera_id)
+        decision = decide_frame(frame, snapshot, self._gates, rules)
         if not decision.candidates:
             return GateVerdict(dropped=decision.dropped)
-        dropped = Counter(decision.dropped)
+        dropped = decision.dropped
         best = decision.candidates[0]
         source = frame.source
         camera_id = source.camera_id
-        site_policy = snapshot.policy_for(camera_id)
+        site_policy = rules.policy
         confirmation: Confirmation | None = None
         needed, within = 1, 0.0
         if isinstance(best.rule, UnknownFaceRule):
             needed, within = best.rule.confirm_sightings, best.rule.confirm_seconds
             confirmation = self._confirm(camera_id, best, frame, needed, within)
             if not confirmation.confirmed:
-                dropped[NoAlertReason.UNCONFIRMED] += 1
+                dropped[NoAlertReason.UNCONFIRMED] = dropped.get(NoAlertReason.UNCONFIRMED, 0) + 1
                 return GateVerdict(candidates=len(decision.candidates), dropped=dropped)
-        employees = dropped[NoAlertReason.EMPLOYEE] + sum(
+        employees = dropped.get(NoAlertReason.EMPLOYEE, 0) + sum(
             1 for c in decision.candidates if c.identity.kind == "employee"
         )
         sighting = Sighting(
