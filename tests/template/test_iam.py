@@ -135,6 +135,7 @@ def test_checks_see_every_role_and_statement(deployed: dict[str, Any]) -> None:
         "AlertFunctionRole",
         "ProcessorControlFunctionRole",
         "CameraProcessorRole",
+        "DeliveryFunctionRole",
     }
     assert len(places) >= 15
 

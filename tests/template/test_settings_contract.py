@@ -10,14 +10,18 @@ from facewatch_local.cfn import function_environment
 from pydantic import ValidationError
 from tests.template.reading import template_copy
 
-from facewatch.config import AlertSettings, DetectorSettings
+from facewatch.config import AlertSettings, DeliverySettings, DetectorSettings
 
 # Not the template's to set: Lambda sets AWS_REGION itself; AWS_ENDPOINT_URL points SDKs at an emulator.
 RUNTIME_VARIABLES = {"AWS_REGION", "AWS_ENDPOINT_URL"}
 PLATFORM_VARIABLES = {"LOG_LEVEL", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
 
-SettingsClass = type[DetectorSettings] | type[AlertSettings]
-FUNCTIONS: dict[str, SettingsClass] = {"DetectorFunction": DetectorSettings, "AlertFunction": AlertSettings}
+SettingsClass = type[DetectorSettings] | type[AlertSettings] | type[DeliverySettings]
+FUNCTIONS: dict[str, SettingsClass] = {
+    "DetectorFunction": DetectorSettings,
+    "AlertFunction": AlertSettings,
+    "DeliveryFunction": DeliverySettings,
+}
 
 
 def aliases(settings: SettingsClass) -> set[str]:
@@ -96,7 +100,7 @@ def test_functions_have_distinct_service_names(template: dict[str, Any]) -> None
     # when
     names = {function_environment(template, function)["POWERTOOLS_SERVICE_NAME"] for function in FUNCTIONS}
     # then
-    assert names == {"facewatch-detector", "facewatch-alerter"}
+    assert names == {"facewatch-detector", "facewatch-alerter", "facewatch-delivery"}
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
