@@ -30,7 +30,7 @@ from facewatch_local.lambda_runtime import RecordFilter, event_source_properties
 from facewatch_local.stack import EmulatedStack, deploy_emulated_stack
 from moto import mock_aws
 from scripts.make_alert_events import sqs_event, sqs_record
-from tests.support.aws import AwsCall, CallLog
+from tests.support.aws import AwsCall, CallLog, receive_visible
 from tests.support.detector import suppressed_count_updates, window_claims
 from tests.support.kinesis import kinesis_record, sequence_number
 from tests.support.lambda_context import FakeLambdaContext
@@ -44,7 +44,7 @@ from facewatch.adapters.alert_queue import AlertQueue
 from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.adapters.clips import ClipStore
 from facewatch.adapters.dedup_windows import DedupWindows
-from facewatch.adapters.job_queue import JobQueue
+from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.quarantine import Quarantine
 from facewatch.adapters.search_index import AlertIndex
@@ -53,6 +53,7 @@ from facewatch.handlers import alerter as alerter_handler
 from facewatch.handlers import detector as detector_handler
 from facewatch.services.alert import AlertStage
 from facewatch.services.detect import Detector
+from facewatch.services.index import IndexStage
 
 REGION = "us-east-1"
 # Lambda polls each shard about once a second, whatever the batching window.
@@ -62,6 +63,8 @@ _EPSILON_SECONDS = 1e-6
 # When the alert stage sees a job, relative to the frame: the detector's delay (post-roll + ingest margin).
 ALERT_STAGE_LAG_SECONDS = 20.0
 SEARCH_URL = "https://search-facewatch.invalid:443"
+# Receives of ten from IndexQueue: more than any workload here queues.
+MAX_INDEX_RECEIVES = 1_000
 KVS_SERVICES = ("kinesisvideo", "kinesis-video-archived-media")
 DYNAMODB_WRITES = ("UpdateItem", "PutItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 TARGET_DYNAMODB_WRITES_PER_ALERT = 2.0
@@ -280,6 +283,20 @@ def replay(frames: Sequence[Frame], batching: Batching, record_filter: RecordFil
                 response = alerter_handler.lambda_handler(sqs_event(record), context)
                 if response["batchItemFailures"]:
                     raise AssertionError(f"the alert stage failed a job: {response}")
+        # The documents, from the alerter's second event source (read with a client of its own: not counted).
+        index_arn = sqs.get_queue_attributes(QueueUrl=stack.index_queue_url, AttributeNames=["QueueArn"])
+        documents = receive_visible(session.client("sqs"), stack.index_queue_url, MAX_INDEX_RECEIVES)
+        with factory_answers(alerter_handler, "index_stage", _index_stage(stack, sqs, search)):
+            for document in documents:
+                record = sqs_record(
+                    document["Body"],
+                    message_id=document["MessageId"],
+                    receipt_handle=document["ReceiptHandle"],
+                    queue_arn=index_arn["Attributes"]["QueueArn"],
+                )
+                response = alerter_handler.lambda_handler(sqs_event(record), context)
+                if response["batchItemFailures"]:
+                    raise AssertionError(f"the index stage failed a document: {response}")
         alerter_calls = [call for call in log.since(mark) if call.operation != "GetQueueAttributes"]
         stored = _stored_suppressed_counts(session.client("dynamodb"), stack.dedup_table_name)
     writes = _count_writes_implied(planned, jobs, settings.dedup_window_seconds)
@@ -325,10 +342,16 @@ def _alert_stage(
         ),
         cameras=CameraRegistry(settings.camera_table_name, dynamodb, clock=clock),
         notifier=AlertNotifier(settings.alert_topic_arn, sns),
-        index=AlertIndex(SEARCH_URL, settings.opensearch_index, settings.aws_region, client=cast(Any, search)),
+        index_queue=IndexQueue(settings.index_queue_url, sqs),
         queue=JobQueue(settings.alert_dead_letter_queue_url, sqs),
         clock=clock,
     )
+
+
+def _index_stage(stack: EmulatedStack, sqs: Any, search: CountingOpenSearch) -> IndexStage:
+    settings = AlertSettings.from_environ(stack.alert_env())
+    index = AlertIndex(SEARCH_URL, settings.opensearch_index, settings.aws_region, client=cast(Any, search))
+    return IndexStage(index, JobQueue(settings.index_dead_letter_queue_url, sqs))
 
 
 def _summary(

@@ -56,6 +56,8 @@ FUNCTION_ENVIRONMENT = {
         "CLIP_BUCKET_NAME": "facewatch-clips",
         "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:facewatch-alerts",
         "ALERT_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-alerts-dlq",
+        "INDEX_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-index",
+        "INDEX_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-index-dlq",
         # A closed port: the first index call fails at once, after its imports.
         "OPENSEARCH_ENDPOINT": "http://127.0.0.1:9",
     },

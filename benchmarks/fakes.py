@@ -105,16 +105,17 @@ _IF_NOT_EXISTS = re.compile(r"^if_not_exists\((\w+),\s*(:\w+)\)$")
 
 
 def apply_update(expression: str, item: Item, values: Mapping[str, Any]) -> None:
-    """An UpdateExpression made of SET a = :x | if_not_exists(a, :x), ... / ADD a :n, ... / REMOVE a, ... clauses."""
+    """An UpdateExpression made of SET a = :x | if_not_exists(b, :x), ... / ADD a :n, ... / REMOVE a, ... clauses.
+
+    Operands read the item as it was before the update, as DynamoDB's do."""
+    before = {name: dict(value) for name, value in item.items()}
     for action, body in re.findall(r"(SET|ADD|REMOVE)\s+(.*?)(?=\s+(?:SET|ADD|REMOVE)\s|$)", expression.strip()):
         for clause in (part.strip() for part in re.split(r",(?![^(]*\))", body)):
             if action == "SET":
                 name, _, operand = (piece.strip() for piece in clause.partition("="))
                 if match := _IF_NOT_EXISTS.match(operand):
-                    if match.group(1) != name:
-                        raise UnsupportedRequestError(f"SET {clause!r}")
-                    if name not in item:
-                        item[name] = dict(values[match.group(2)])
+                    source, placeholder = match.groups()
+                    item[name] = dict(before[source] if source in before else values[placeholder])
                 elif operand.startswith(":"):
                     item[name] = dict(values[operand])
                 else:

@@ -420,6 +420,15 @@ def _problems(
     return tuple(problems)
 
 
+def _index_problems(index_report: SqsMappingReport, dead_letters: int) -> tuple[str, ...]:
+    problems = []
+    if not index_report.drained:
+        problems.append("the index queue was not drained in time")
+    if dead_letters:
+        problems.append(f"{dead_letters} document(s) in the index dead-letter queue")
+    return tuple(problems)
+
+
 def _write_logs(path: Path, functions: Sequence[LocalFunction]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as log:
@@ -485,7 +494,18 @@ def run(
         sqs_report = SqsEventSourceMapping(
             alerter,
             stack.alert_queue_url,
-            SqsMappingSettings.from_properties(event_source_properties(template, "AlertFunction", "SQS", overrides)),
+            SqsMappingSettings.from_properties(
+                event_source_properties(template, "AlertFunction", "SQS", overrides, event_name="AlertJobs")
+            ),
+            sqs=sqs,
+        ).run(timeout_seconds=alerter_timeout_seconds)
+        # The alerter's second event source: the documents of the notified alerts, into OpenSearch.
+        index_report = SqsEventSourceMapping(
+            alerter,
+            stack.index_queue_url,
+            SqsMappingSettings.from_properties(
+                event_source_properties(template, "AlertFunction", "SQS", overrides, event_name="IndexJobs")
+            ),
             sqs=sqs,
         ).run(timeout_seconds=alerter_timeout_seconds)
         output.line()
@@ -515,14 +535,13 @@ def run(
             alerts=tuple(alerts),
             alert_dead_letters=dead_letters,
             detector_failure_destination_messages=failure_destination,
-            function_errors=kinesis_report.function_errors + sqs_report.function_errors,
+            function_errors=kinesis_report.function_errors + sqs_report.function_errors + index_report.function_errors,
             failed_items=sum(len(i.batch_item_failures) for f in (detector, alerter) for i in f.invocations),
-            drained=kinesis_report.drained and sqs_report.drained,
+            drained=kinesis_report.drained and sqs_report.drained and index_report.drained,
             elapsed_seconds=time.monotonic() - started,
             log_path=log_path,
-            problems=_problems(
-                detector, alerter, kinesis_report, sqs_report, alerts, dead_letters, failure_destination
-            ),
+            problems=_problems(detector, alerter, kinesis_report, sqs_report, alerts, dead_letters, failure_destination)
+            + _index_problems(index_report, _queue_depth(sqs, stack.index_dead_letter_queue_url)),
         )
         _write_logs(log_path, (detector, alerter))
         _print_alerts(output, summary, stack)

@@ -12,7 +12,7 @@ from template.yaml, the demo cameras' video streams and camera-registry entries)
 
 Prints the handler's return value and what landed (queue messages, S3 objects, SNS publishes, DedupTable
 items); the function's logs go to stderr, as `sam local invoke` sends them. Exit status 1 when the
-handler raised.
+handler raised; 2, with one line saying what to do, when the function or event is missing or wrong.
 """
 
 from __future__ import annotations
@@ -35,6 +35,13 @@ from facewatch_local.scenario import DEMO_CAMERAS
 from facewatch_local.stack import EmulatedStack, deploy_emulated_stack
 
 ENV_FILE: Final = Path(__file__).resolve().parent.parent / "events" / "env.json"
+# The event source each function is invoked by, and an example event for it.
+EVENT_SOURCES: Final = {"DetectorFunction": "aws:kinesis", "AlertFunction": "aws:sqs"}
+EXAMPLE_EVENTS: Final = {
+    "DetectorFunction": "events/detector-unknown-face.json",
+    "AlertFunction": "events/alerter-unknown-face.json",
+}
+USAGE: Final = "make invoke FUNCTION=DetectorFunction EVENT=events/detector-unknown-face.json"
 # Bound on the S3 objects and DynamoDB items read back: one event lands a handful.
 MAX_ITEMS_SHOWN: Final = 100
 
@@ -55,6 +62,34 @@ class InvokeResult:
     from_env_file: tuple[str, ...]
     kept_from_stack: tuple[str, ...]
     landed: Landed
+
+
+class UsageError(Exception):
+    """What to do instead: printed as one line, without a traceback."""
+
+
+def read_event(function: str, event_path: Path | None) -> dict[str, Any]:
+    """The event for `function`, or a UsageError saying what to pass instead."""
+    if function not in EVENT_SOURCES:
+        named = f"unknown function {function!r}" if function else "no FUNCTION given"
+        raise UsageError(f"{named}: one of {', '.join(EVENT_SOURCES)}, e.g. {USAGE}")
+    example = EXAMPLE_EVENTS[function]
+    if event_path is None or not str(event_path):
+        raise UsageError(f"no EVENT given: e.g. make invoke FUNCTION={function} EVENT={example}")
+    if not event_path.is_file():
+        raise UsageError(f"no event file {event_path}: e.g. make invoke FUNCTION={function} EVENT={example}")
+    try:
+        event = json.loads(event_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"{event_path} is not JSON ({error}): e.g. EVENT={example}") from None
+    records = event.get("Records") if isinstance(event, dict) else None
+    first = records[0] if isinstance(records, list) and records and isinstance(records[0], dict) else {}
+    source = first.get("eventSource") or first.get("EventSource")
+    if source != EVENT_SOURCES[function]:
+        owner = next((name for name, expected in EVENT_SOURCES.items() if expected == source), None)
+        hint = f"it is an event for {owner}" if owner else f"{function} takes {EVENT_SOURCES[function]} records"
+        raise UsageError(f"{event_path} is not an event for {function}: {hint}; e.g. EVENT={example}")
+    return dict(event)
 
 
 def _names_resource(value: Any, resources: Mapping[str, Any]) -> bool:
@@ -130,15 +165,15 @@ def _landed(session: boto3.session.Session, stack: EmulatedStack, account_id: st
 
 def run_invoke(
     function: str,
-    event_path: Path,
+    event_path: Path | None,
     *,
     env_file: Path | None = ENV_FILE,
     stream: TextIO | None = None,
     log_stream: TextIO | None = None,
 ) -> InvokeResult:
     out = stream or sys.stdout
-    event = json.loads(event_path.read_text(encoding="utf-8"))
-    records = event.get("Records") if isinstance(event, dict) else None
+    event = read_event(function, event_path)
+    records = event.get("Records")
     region = (records[0].get("awsRegion") if records else None) or DEMO_REGION
     template = load_template(TEMPLATE_PATH)
     with emulated_aws(region) as endpoint_url:
@@ -147,8 +182,6 @@ def run_invoke(
         stack = deploy_emulated_stack(session, name_prefix=STACK_NAME)
         create_cameras(session, stack, DEMO_CAMERAS)
         stack_environments = {"DetectorFunction": stack.detector_env(), "AlertFunction": stack.alert_env()}
-        if function not in stack_environments:
-            raise SystemExit(f"unknown function {function!r}: one of {', '.join(stack_environments)}")
         environment, taken, kept = invoke_environment(template, function, stack_environments[function], env_file)
         print(f"facewatch invoke: {function} with {event_path} (AWS emulated by moto at {endpoint_url})", file=out)
         if env_file is not None and env_file.exists():
@@ -163,11 +196,29 @@ def run_invoke(
     )
 
 
+def _failure_reasons(output: str) -> list[str]:
+    """The function's ERROR log lines, as "message (error code or reason)": what made its records fail."""
+    reasons = []
+    for line in output.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") == "ERROR":
+            cause = entry.get("error_code") or entry.get("reason")
+            reasons.append(f"{entry.get('message')} ({cause})" if cause else str(entry.get("message")))
+    return reasons or ["(no ERROR line: see the log above)"]
+
+
 def _print_result(out: TextIO, invocation: Invocation, landed: Landed) -> None:
     if invocation.error:
         print(f"the handler raised: {invocation.error}", file=out)
     else:
         print(f"return value: {json.dumps(invocation.response)}", file=out)
+    if invocation.batch_item_failures:
+        print(f"failed record(s): {len(invocation.batch_item_failures)}; why, from the function's log:", file=out)
+        for reason in _failure_reasons(invocation.output):
+            print(f"  {reason}", file=out)
     print("landed:", file=out)
     nothing = True
     for logical_id, bodies in landed.queue_messages.items():
@@ -199,11 +250,15 @@ def _print_result(out: TextIO, invocation: Invocation, landed: Landed) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Invoke one function with one event on an embedded AWS emulation.")
-    parser.add_argument("--function", required=True, help="logical id: DetectorFunction or AlertFunction")
-    parser.add_argument("--event", required=True, type=Path, help="the event JSON file")
+    parser.add_argument("--function", default="", help="logical id: DetectorFunction or AlertFunction")
+    parser.add_argument("--event", default="", help="the event JSON file")
     parser.add_argument("--env-vars", type=Path, default=ENV_FILE, help="SAM env.json (default events/env.json)")
     args = parser.parse_args(argv)
-    result = run_invoke(args.function, args.event, env_file=args.env_vars)
+    try:
+        result = run_invoke(args.function, Path(args.event) if args.event else None, env_file=args.env_vars)
+    except UsageError as error:
+        print(f"facewatch invoke: {error}", file=sys.stderr)
+        return 2
     return 1 if result.invocation.error else 0
 
 

@@ -372,15 +372,20 @@ def event_source_properties(
     logical_id: str,
     event_type: str,
     parameter_overrides: Mapping[str, str] | None = None,
+    *,
+    event_name: str | None = None,
 ) -> dict[str, Any]:
-    """The function's one `event_type` event's properties, resolved, except those naming resources
-    (Stream, Queue, DestinationConfig): the caller knows the emulated ones."""
+    """The function's one `event_type` event's properties (or the one named `event_name`), resolved, except
+    those naming resources (Stream, Queue, DestinationConfig): the caller knows the emulated ones."""
     function = resource(template, logical_id, "AWS::Serverless::Function")
     events = [
-        event for event in function.get("Properties", {}).get("Events", {}).values() if event["Type"] == event_type
+        event
+        for name, event in function.get("Properties", {}).get("Events", {}).items()
+        if event["Type"] == event_type and event_name in (None, name)
     ]
     if len(events) != 1:
-        raise TemplateError(f"{logical_id} has {len(events)} {event_type} events, expected 1")
+        named = f" named {event_name}" if event_name else ""
+        raise TemplateError(f"{logical_id} has {len(events)} {event_type} events{named}, expected 1")
     resolver = Resolver(template, resolve_parameters(template, parameter_overrides), pseudo_parameters={})
     properties = {
         name: value

@@ -68,6 +68,8 @@ class EmulatedStack:
     camera_table_name: str
     alert_queue_url: str
     alert_dead_letter_queue_url: str
+    index_queue_url: str
+    index_dead_letter_queue_url: str
     detector_dead_letter_queue_url: str
     clip_bucket_name: str
     quarantine_bucket_name: str
@@ -133,7 +135,7 @@ def deploy_emulated_stack(
         sns=session.client("sns"),
         region=region,
     )
-    # In dependency order: AlertQueue's redrive policy names AlertDeadLetterQueue's ARN.
+    # In dependency order: a queue's redrive policy names its dead-letter queue's ARN.
     creators: tuple[tuple[str, str, str, _Creator], ...] = (
         ("FaceSearchStream", "AWS::Kinesis::Stream", "face-search", _create_stream),
         ("DedupTable", "AWS::DynamoDB::Table", "dedup", _create_table),
@@ -141,6 +143,8 @@ def deploy_emulated_stack(
         ("DetectorDeadLetterQueue", "AWS::SQS::Queue", "detector-dlq", _create_queue),
         ("AlertDeadLetterQueue", "AWS::SQS::Queue", "alerts-dlq", _create_queue),
         ("AlertQueue", "AWS::SQS::Queue", "alerts", _create_queue),
+        ("IndexDeadLetterQueue", "AWS::SQS::Queue", "index-dlq", _create_queue),
+        ("IndexQueue", "AWS::SQS::Queue", "index", _create_queue),
         ("ClipBucket", "AWS::S3::Bucket", "clips", _create_bucket),
         ("QuarantineBucket", "AWS::S3::Bucket", "quarantine", _create_bucket),
         ("AlertTopic", "AWS::SNS::Topic", "alerts", _create_topic),
@@ -162,6 +166,8 @@ def deploy_emulated_stack(
         camera_table_name=created["CameraTable"].ref,
         alert_queue_url=created["AlertQueue"].ref,
         alert_dead_letter_queue_url=created["AlertDeadLetterQueue"].ref,
+        index_queue_url=created["IndexQueue"].ref,
+        index_dead_letter_queue_url=created["IndexDeadLetterQueue"].ref,
         detector_dead_letter_queue_url=created["DetectorDeadLetterQueue"].ref,
         clip_bucket_name=created["ClipBucket"].ref,
         quarantine_bucket_name=created["QuarantineBucket"].ref,

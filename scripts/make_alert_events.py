@@ -19,6 +19,8 @@ if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
 from facewatch.domain.alert_job import AlertJob, FaceBox, FacePose, FaceQuality, TriggeringFace  # noqa: E402
+from facewatch.domain.dedup import alert_id_for  # noqa: E402
+from facewatch.domain.records import VideoSource  # noqa: E402
 
 EVENTS_DIR = ROOT / "events"
 REGION = "us-east-1"
@@ -31,21 +33,28 @@ STREAM_ARN = f"arn:aws:kinesisvideo:{REGION}:{ACCOUNT_ID}:stream/{CAMERA_ID}/173
 # The frame of docs' two-faces-one-unknown.json: 2025-11-22 02:00:01.851 UTC (11:00:01 in Seoul).
 PRODUCER_TIMESTAMP = 1763776800.118
 FRAME_OFFSET_SECONDS = 1.733
-ALERT_ID = "7c1e0b9a4f2d48e6b3a5c9d01e2f3a4b"
+FRAGMENT_NUMBER = "91343852333181432392682062612240118245634380512"
+SERVER_TIMESTAMP = 1763776800.412
+# Derived from the frame's source as the detector derives it: the alerter checks that the two agree.
+ALERT_ID = alert_id_for(
+    VideoSource(STREAM_ARN, CAMERA_ID, FRAGMENT_NUMBER, PRODUCER_TIMESTAMP, SERVER_TIMESTAMP, FRAME_OFFSET_SECONDS), 0
+)
 MESSAGE_ID = "5b0f6a0e-2c1d-4e8b-9a57-3f6d1c2b7e90"
 SQS_DELAY_SECONDS = 15
 
 
 def sample_job(**changes: Any) -> AlertJob:
-    """The alert job the detector queues for the unknown face in two-faces-one-unknown.json."""
+    """The alert job the detector queues for the unknown face in two-faces-one-unknown.json.
+
+    Unless `changes` name it, the alert id is the one the detector derives from the (changed) source."""
     fields: dict[str, Any] = {
-        "alert_id": ALERT_ID,
         "camera_id": CAMERA_ID,
         "kvs_stream_arn": STREAM_ARN,
-        "fragment_number": "91343852333181432392682062612240118245634380512",
+        "fragment_number": FRAGMENT_NUMBER,
         "producer_timestamp": PRODUCER_TIMESTAMP,
-        "server_timestamp": 1763776800.412,
-        "frame_time": round(PRODUCER_TIMESTAMP + FRAME_OFFSET_SECONDS, 3),
+        "server_timestamp": SERVER_TIMESTAMP,
+        "frame_offset_seconds": FRAME_OFFSET_SECONDS,
+        "frame_time": PRODUCER_TIMESTAMP + FRAME_OFFSET_SECONDS,
         "face": TriggeringFace(
             index=0,
             bounding_box=FaceBox(width=0.071, height=0.162, left=0.612, top=0.284),
@@ -59,6 +68,16 @@ def sample_job(**changes: Any) -> AlertJob:
         "detected_at": 1763776836.204,
     }
     fields.update(changes)
+    if "alert_id" not in changes:
+        source = VideoSource(
+            fields["kvs_stream_arn"],
+            fields["camera_id"],
+            fields["fragment_number"],
+            fields["producer_timestamp"],
+            fields["server_timestamp"],
+            fields["frame_offset_seconds"],
+        )
+        fields["alert_id"] = alert_id_for(source, fields["face"].index)
     return AlertJob(**fields)
 
 

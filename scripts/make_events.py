@@ -88,6 +88,10 @@ def env_vars() -> dict[str, dict[str, str]]:
             "ALERT_DEAD_LETTER_QUEUE_URL": (
                 f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/facewatch-AlertDeadLetterQueue-EXAMPLE"
             ),
+            "INDEX_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/facewatch-IndexQueue-EXAMPLE",
+            "INDEX_DEAD_LETTER_QUEUE_URL": (
+                f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/facewatch-IndexDeadLetterQueue-EXAMPLE"
+            ),
             "CAMERA_TABLE_NAME": "facewatch-CameraTable-EXAMPLE",
             "OPENSEARCH_ENDPOINT": f"search-facewatch-alerts-example.{REGION}.es.amazonaws.com",
             "OPENSEARCH_INDEX": "face-alerts",

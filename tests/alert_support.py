@@ -44,6 +44,8 @@ CAMERA_TABLE = "facewatch-CameraTable-9O8I7U6Y5T4R"
 CLIP_BUCKET = f"facewatch-clips-{ACCOUNT_ID}-{REGION}"
 TOPIC_NAME = "facewatch-AlertTopic-Z1X2C3V4B5N6"
 DEAD_LETTER_QUEUE_NAME = "facewatch-AlertDeadLetterQueue-M1N2B3V4C5X6"
+INDEX_QUEUE_NAME = "facewatch-IndexQueue-Q1W2E3R4T5Y6"
+INDEX_DEAD_LETTER_QUEUE_NAME = "facewatch-IndexDeadLetterQueue-A1S2D3F4G5H6"
 # The queue's maxReceiveCount is above CLIP_MAX_ATTEMPTS, or SQS redrives a job before its last clip try.
 MAX_RECEIVE_COUNT = 5
 CLIP_MAX_ATTEMPTS = 3
@@ -104,6 +106,10 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:facewatch-AlertFunction-3K4L5M6N7O8P"
     aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+    remaining_time_in_millis: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_time_in_millis
 
 
 def invoke_alerter(event: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +144,9 @@ class AlertWorld:
     alert_queue_url: str
     alert_queue_arn: str
     dead_letter_queue_url: str
+    index_queue_url: str
+    index_queue_arn: str
+    index_dead_letter_queue_url: str
     topic_arn: str
     subscriber_queue_url: str
     oslo_queue_url: str
@@ -157,10 +166,14 @@ class AlertWorld:
     def dead_letters(self) -> list[dict[str, Any]]:
         return self.receive(self.dead_letter_queue_url)
 
+    def index_jobs(self) -> list[dict[str, Any]]:
+        """The documents queued for the indexer (each receive hides them for the queue's visibility timeout)."""
+        return [json.loads(message["Body"]) for message in self.receive(self.index_queue_url)]
+
     def clip_keys(self) -> list[str]:
         return [item["Key"] for item in self.s3.list_objects_v2(Bucket=CLIP_BUCKET).get("Contents", [])]
 
-    def event_for(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    def event_for(self, messages: list[dict[str, Any]], queue_arn: str | None = None) -> dict[str, Any]:
         """The Lambda event the SQS event source mapping would build from these received messages."""
         return sqs_event(
             *(
@@ -169,7 +182,7 @@ class AlertWorld:
                     receive_count=int(message["Attributes"]["ApproximateReceiveCount"]),
                     message_id=message["MessageId"],
                     receipt_handle=message["ReceiptHandle"],
-                    queue_arn=self.alert_queue_arn,
+                    queue_arn=queue_arn or self.alert_queue_arn,
                     sent_at_ms=int(message["Attributes"]["SentTimestamp"]),
                 )
                 for message in messages
@@ -190,11 +203,23 @@ class AlertWorld:
                 self.sqs.delete_message(QueueUrl=self.alert_queue_url, ReceiptHandle=message["ReceiptHandle"])
         return messages, response
 
-    def expire_visibility(self, messages: list[dict[str, Any]]) -> None:
+    def deliver_documents(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """One poll of the alerter's second event source mapping (IndexQueue), as `deliver` does for jobs."""
+        messages = self.receive(self.index_queue_url)
+        if not messages:
+            return [], {"batchItemFailures": []}
+        response = invoke_alerter(self.event_for(messages, self.index_queue_arn))
+        failed = set(failed_ids(response))
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self.sqs.delete_message(QueueUrl=self.index_queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return messages, response
+
+    def expire_visibility(self, messages: list[dict[str, Any]], queue_url: str | None = None) -> None:
         """Stands in for waiting out the visibility timeout: the messages are visible again now."""
         for message in messages:
             self.sqs.change_message_visibility(
-                QueueUrl=self.alert_queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                QueueUrl=queue_url or self.alert_queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
             )
 
     def register_camera(self, place: CameraPlace) -> None:
@@ -247,6 +272,21 @@ def _build_world() -> AlertWorld:
         "QueueArn"
     ]
 
+    index_dlq_url = sqs.create_queue(QueueName=INDEX_DEAD_LETTER_QUEUE_NAME)["QueueUrl"]
+    index_dlq_arn = sqs.get_queue_attributes(QueueUrl=index_dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    index_queue_url = sqs.create_queue(
+        QueueName=INDEX_QUEUE_NAME,
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": index_dlq_arn, "maxReceiveCount": "10"}),
+            "VisibilityTimeout": "60",
+        },
+    )["QueueUrl"]
+    index_queue_arn = sqs.get_queue_attributes(QueueUrl=index_queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+
     topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
     subscribers = {}
     for name, policy in (("security-team", None), ("oslo-team", {"site": ["OSLO"]})):
@@ -267,6 +307,9 @@ def _build_world() -> AlertWorld:
         alert_queue_url=alert_queue_url,
         alert_queue_arn=alert_queue_arn,
         dead_letter_queue_url=dlq_url,
+        index_queue_url=index_queue_url,
+        index_queue_arn=index_queue_arn,
+        index_dead_letter_queue_url=index_dlq_url,
         topic_arn=topic_arn,
         subscriber_queue_url=subscribers["security-team"],
         oslo_queue_url=subscribers["oslo-team"],
@@ -278,6 +321,8 @@ def _build_world() -> AlertWorld:
         "CLIP_BUCKET_NAME": CLIP_BUCKET,
         "ALERT_TOPIC_ARN": topic_arn,
         "ALERT_DEAD_LETTER_QUEUE_URL": dlq_url,
+        "INDEX_QUEUE_URL": index_queue_url,
+        "INDEX_DEAD_LETTER_QUEUE_URL": index_dlq_url,
         "OPENSEARCH_INDEX": INDEX_PREFIX,
         "CLIP_MAX_ATTEMPTS": str(CLIP_MAX_ATTEMPTS),
         "CLIP_URL_EXPIRY_SECONDS": str(CLIP_URL_EXPIRY_SECONDS),
@@ -286,7 +331,14 @@ def _build_world() -> AlertWorld:
 
 
 # Held here because a test may stand an explicit stage in for alerter.alert_stage.
-_CACHED_FACTORIES = (alerter.alert_stage, config.alert_settings, aws.client, aws.session)
+_CACHED_FACTORIES = (
+    alerter.alert_stage,
+    alerter.index_stage,
+    alerter.settings,
+    config.alert_settings,
+    aws.client,
+    aws.session,
+)
 
 
 def reset_factories() -> None:

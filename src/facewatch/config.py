@@ -9,13 +9,57 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from facewatch.domain.sightings import FaceGates
+
+# How much of a rejected value the error repeats (settings hold names and URLs, never secrets).
+MAX_VALUE_SHOWN_CHARS = 80
+
+
+class SettingsError(ValueError):
+    """A function's environment does not satisfy its settings: one line naming each bad variable.
+
+    Raised on the first invocation of a container (settings are read once, before any record is
+    processed), so the invocation fails as a whole: Lambda counts an Errors metric and logs this line.
+    """
+
+    @classmethod
+    def from_validation(cls, settings: type[BaseModel], error: ValidationError) -> SettingsError:
+        problems = []
+        for detail in error.errors(include_url=False):
+            variable = ".".join(str(part) for part in detail["loc"]) or settings.__name__
+            if detail["type"] == "missing":
+                problems.append(f"{variable} is not set")
+            else:
+                shown = repr(detail["input"])[:MAX_VALUE_SHOWN_CHARS]
+                problems.append(f"{variable}={shown}: {detail['msg']}")
+        return cls(f"invalid environment for {settings.__name__}: {'; '.join(problems)}")
+
+
+def _nearest_whole_number(value: object) -> object:
+    """CloudFormation's Number parameters have no integer constraint (AllowedPattern is for String), so
+    a deployer can give 7.5 where a whole number is meant: it becomes the nearest one, halves up. With
+    whole-number bounds in the template the result stays within them, so every value the template
+    allows is a valid setting (tests/template/test_settings_contract.py walks them)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return value  # not a number: pydantic's error names the variable
+    if not number.is_finite():
+        return value
+    return int(number.to_integral_value(rounding=ROUND_HALF_UP))
+
+
+# An integer setting fed by a template Number parameter.
+WholeNumber = Annotated[int, BeforeValidator(_nearest_whole_number)]
 
 
 class _Settings(BaseModel):
@@ -23,8 +67,12 @@ class _Settings(BaseModel):
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        """The settings, or a SettingsError naming every variable that is missing or malformed."""
         # Empty strings mean "not set" so a template default of "" falls back to the field default.
-        return cls.model_validate({key: value for key, value in environ.items() if value != ""})
+        try:
+            return cls.model_validate({key: value for key, value in environ.items() if value != ""})
+        except ValidationError as error:
+            raise SettingsError.from_validation(cls, error) from None
 
 
 class DetectorSettings(_Settings):
@@ -33,7 +81,7 @@ class DetectorSettings(_Settings):
     quarantine_bucket_name: str = Field(alias="QUARANTINE_BUCKET_NAME")
     min_face_confidence: Annotated[float, Field(ge=0, le=100)] = Field(90.0, alias="MIN_FACE_CONFIDENCE")
     dedup_window_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(60.0, alias="DEDUP_WINDOW_SECONDS")
-    alert_delay_seconds: Annotated[int, Field(ge=0, le=900)] = Field(15, alias="ALERT_DELAY_SECONDS")
+    alert_delay_seconds: Annotated[WholeNumber, Field(ge=0, le=900)] = Field(15, alias="ALERT_DELAY_SECONDS")
     clip_post_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(10.0, alias="CLIP_POST_ROLL_SECONDS")
     min_face_height_ratio: Annotated[float, Field(ge=0, le=1)] = Field(0.0, alias="MIN_FACE_HEIGHT_RATIO")
     min_face_sharpness: Annotated[float, Field(ge=0, le=100)] = Field(0.0, alias="MIN_FACE_SHARPNESS")
@@ -54,14 +102,18 @@ class AlertSettings(_Settings):
     clip_bucket_name: str = Field(alias="CLIP_BUCKET_NAME")
     alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN")
     alert_dead_letter_queue_url: str = Field(alias="ALERT_DEAD_LETTER_QUEUE_URL")
+    index_queue_url: str = Field(alias="INDEX_QUEUE_URL")
+    index_dead_letter_queue_url: str = Field(alias="INDEX_DEAD_LETTER_QUEUE_URL")
     camera_table_name: str = Field(alias="CAMERA_TABLE_NAME")
     opensearch_endpoint: str = Field("", alias="OPENSEARCH_ENDPOINT")
     opensearch_index: str = Field("face-alerts", alias="OPENSEARCH_INDEX", pattern=r"^[a-z0-9][a-z0-9_-]{0,200}$")
     clip_pre_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(5.0, alias="CLIP_PRE_ROLL_SECONDS")
     clip_post_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(10.0, alias="CLIP_POST_ROLL_SECONDS")
-    clip_max_attempts: Annotated[int, Field(ge=1, le=50)] = Field(5, alias="CLIP_MAX_ATTEMPTS")
+    clip_max_attempts: Annotated[WholeNumber, Field(ge=1, le=50)] = Field(5, alias="CLIP_MAX_ATTEMPTS")
     # A SigV4 presigned URL lives at most 7 days.
-    clip_url_expiry_seconds: Annotated[int, Field(ge=60, le=604_800)] = Field(3600, alias="CLIP_URL_EXPIRY_SECONDS")
+    clip_url_expiry_seconds: Annotated[WholeNumber, Field(ge=60, le=604_800)] = Field(
+        3600, alias="CLIP_URL_EXPIRY_SECONDS"
+    )
     aws_region: str = Field("us-east-1", alias="AWS_REGION")
     # The standard SDK endpoint override (VPC endpoint, emulator). When set, the KVS archived-media
     # data plane is reached through it too, because endpoints an emulator hands out are not routable.
@@ -71,7 +123,10 @@ class AlertSettings(_Settings):
     @classmethod
     def _endpoint_is_host_or_url(cls, value: str) -> str:
         if value and not opensearch_base_url(value):
-            raise ValueError("OPENSEARCH_ENDPOINT must be a host name or an http(s) URL")
+            raise ValueError(
+                "OPENSEARCH_ENDPOINT must be a host name (https on port 443) or http(s)://host[:port], "
+                "with no path, query or credentials"
+            )
         return value
 
     @property

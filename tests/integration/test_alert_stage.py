@@ -22,10 +22,8 @@ from tests.alert_support import (
     CLIP_BUCKET,
     CLIP_URL_EXPIRY_SECONDS,
     DEDUP_TABLE,
-    INDEX_PREFIX,
     REGION,
     AlertWorld,
-    RecordingOpenSearch,
     alert_world,
     failed_ids,
     invoke_alerter,
@@ -36,9 +34,8 @@ from tests.alert_support import (
 from facewatch.adapters.alert_ledger import AlertLedger, AlertProgress
 from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.adapters.clips import ClipStore
-from facewatch.adapters.job_queue import JobQueue
+from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
-from facewatch.adapters.search_index import AlertIndex
 from facewatch.config import AlertSettings
 from facewatch.domain.notification import SnsMessage
 from facewatch.handlers import alerter
@@ -64,7 +61,7 @@ class Observed:
         self.data_endpoint_calls = recorded_calls(self.kvs, "GetDataEndpoint")
         self.postpones = recorded_calls(self.sqs, "ChangeMessageVisibility")
         self.publishes = recorded_calls(self.sns, "Publish")
-        self.opensearch = RecordingOpenSearch()
+        self.sends = recorded_calls(self.sqs, "SendMessage")
         self.get_clip_calls: list[dict[str, Any]] = []
 
     def moto_media(self, endpoint_url: str) -> Any:
@@ -82,8 +79,16 @@ class Observed:
     def emails(self) -> list[str]:
         return [json.loads(call["Message"])["email"] for call in self.publishes]
 
+    def queued_documents(self) -> list[str]:
+        """The alert ids of the documents the stage queued for the indexer, in order."""
+        return [
+            json.loads(call["MessageBody"])["alert_id"]
+            for call in self.sends
+            if call["QueueUrl"] == os.environ["INDEX_QUEUE_URL"]
+        ]
+
     def document_ids(self) -> set[str]:
-        return {alert_id for _, alert_id, _ in self.opensearch.writes}
+        return set(self.queued_documents())
 
 
 class CrashOnceNotifier(AlertNotifier):
@@ -118,27 +123,28 @@ class StaleReadLedger(AlertLedger):
 
 
 def refuse_first_publish(sns: Any) -> None:
-    """SNS answers the next Publish with a 500 error (a definite refusal: nothing was sent)."""
+    """SNS answers the next Publish with a throttling error (a definite refusal: nothing was sent)."""
     refused: list[bool] = []
 
     def refuse(**_: Any) -> tuple[Any, dict[str, Any]] | None:
         if refused:
             return None
         refused.append(True)
-        error = {"Error": {"Code": "InternalError", "Message": "Internal Error"}, "ResponseMetadata": {}}
-        return SimpleNamespace(status_code=500), error
+        error = {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {}}
+        return SimpleNamespace(status_code=400), error
 
     sns.meta.events.register("before-call.sns.Publish", refuse)
 
 
 def stubbed_media(*outcomes: str) -> tuple[Callable[[str], Any], Stubber]:
-    """A real archived-media client whose GetClip answers are `outcomes` in order: an error code, or
-    "clip" for a successful MP4 payload."""
+    """A real archived-media client whose GetClip answers are `outcomes` in order: an error code, "clip"
+    for a successful MP4 payload, or "empty" for a successful answer without a byte of media."""
     client = boto3.client("kinesis-video-archived-media", region_name=REGION, endpoint_url="https://b-1.example")
     stubber = Stubber(client)
     for outcome in outcomes:
-        if outcome == "clip":
-            payload = StreamingBody(io.BytesIO(CLIP_BYTES), len(CLIP_BYTES))
+        if outcome in ("clip", "empty"):
+            media = CLIP_BYTES if outcome == "clip" else b""
+            payload = StreamingBody(io.BytesIO(media), len(media))
             stubber.add_response("get_clip", {"ContentType": "video/mp4", "Payload": payload})
         else:
             status = 404 if outcome == "ResourceNotFoundException" else 400
@@ -168,7 +174,7 @@ def install_stage(
         ),
         cameras=CameraRegistry(CAMERA_TABLE, dynamodb),
         notifier=notifier or AlertNotifier(settings.alert_topic_arn, observed.sns),
-        index=AlertIndex("https://search.example:443", INDEX_PREFIX, REGION, client=observed.opensearch),
+        index_queue=IndexQueue(settings.index_queue_url, observed.sqs),
         queue=JobQueue(settings.alert_dead_letter_queue_url, observed.sqs),
     )
     monkeypatch.setattr(alerter, "alert_stage", lambda: stage)
@@ -248,7 +254,7 @@ def test_data_endpoint_is_looked_up_once_per_stream(
     install_stage(monkeypatch, observed)
     world.send_job(sample_job().to_message())
     world.deliver()
-    world.send_job(sample_job(alert_id="0123456789abcdef0123456789abcdef").to_message())
+    world.send_job(sample_job(fragment_number="91343852333181432392682062612240118245634380513").to_message())
 
     # when the second is processed
     world.deliver()
@@ -314,6 +320,24 @@ def test_permanent_clip_error_alerts_at_once_without_clip(
     [email] = observed.emails()
     assert "Clip:       none - the video could not be retrieved (NoDataRetentionException)" in email
     assert world.clip_keys() == []
+
+
+def test_an_empty_get_clip_body_leaves_no_object_and_the_alert_says_why(
+    world: AlertWorld, observed: Observed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given KVS answers GetClip with no media at all
+    media, _ = stubbed_media("empty")
+    install_stage(monkeypatch, observed, media_factory=media)
+    world.send_job(sample_job().to_message())
+
+    # when the job is delivered
+    _, response = world.deliver()
+
+    # then no (0-byte) clip object is left in the bucket, and the alert goes out without a clip, saying why
+    assert failed_ids(response) == []
+    assert world.clip_keys() == []
+    [email] = observed.emails()
+    assert "Clip:       none - the video could not be retrieved (EmptyClip)" in email
 
 
 def test_throttled_get_clip_is_retried(world: AlertWorld, observed: Observed, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -530,4 +554,4 @@ def test_duplicate_that_loses_the_race_neither_publishes_nor_dead_letters(
     assert failed_ids(response) == []
     assert len(world.notifications()) == 1
     assert world.dead_letters() == []
-    assert [alert_id for _, alert_id, _ in observed.opensearch.writes] == [sample_job().alert_id] * 2
+    assert observed.queued_documents() == [sample_job().alert_id] * 2

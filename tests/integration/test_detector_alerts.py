@@ -65,6 +65,7 @@ def test_the_alert_job_carries_every_schema_1_field_and_no_face_data(harness: De
         "fragment_number": fragment_number(T0),
         "producer_timestamp": T0,
         "server_timestamp": pytest.approx(T0 + 0.294),
+        "frame_offset_seconds": 1.733,
         "frame_time": frame_time(record),
         "face": {
             "index": 0,

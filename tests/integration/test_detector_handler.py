@@ -100,6 +100,13 @@ def test_the_handler_prints_one_emf_metric_set_per_batch(capsys: pytest.CaptureF
         "FacesDropped_too_small": 0,
         "FacesDropped_too_blurry": 0,
         "FacesDropped_turned_away": 0,
+        "LateWindowAlerts": 0,
+        "LateSightings_overlaps_alerted_window": 0,
+        "LateSightings_older_than_remembered": 0,
+        "RecordsNotProcessed": 0,
+        "RecordsFailed_quarantine": 0,
+        "RecordsFailed_claim": 0,
+        "RecordsFailed_send": 0,
     }
 
 

@@ -101,40 +101,39 @@ def test_a_job_whose_send_failed_after_the_claim_is_sent_exactly_once_by_the_ret
     "error_code",
     ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"],
 )
-def test_a_throttled_claim_fails_only_that_record_and_its_retry_raises_the_alert(
+def test_a_throttled_claim_stops_the_batch_there_and_the_redelivery_raises_the_rest_in_order(
     harness: DetectorHarness, error_code: str
 ) -> None:
     event = kinesis_event([frame_at(10.0, camera_id=camera) for camera in (LOBBY, GARAGE, CORRIDOR)])
-    _, garage, _ = sequence_numbers(event)
+    _, garage, corridor = sequence_numbers(event)
     fail_calls(harness.dynamodb, "UpdateItem", error_code, starting_at_call=2)  # the garage's claim
 
     response = harness.invoke(event)
 
-    assert failed_sequence_numbers(response) == [garage]
-    assert sorted(job.body["camera_id"] for job in harness.alert_jobs()) == sorted([LOBBY, CORRIDOR])
+    assert failed_sequence_numbers(response) == [garage, corridor], "the records after the failed one wait"
+    assert [job.body["camera_id"] for job in harness.alert_jobs()] == [LOBBY]
 
     retry = harness.invoke(_redelivery_from(event, garage))
 
     assert failed_sequence_numbers(retry) == []
-    assert [job.body["camera_id"] for job in harness.alert_jobs()] == [GARAGE]
+    assert [job.body["camera_id"] for job in harness.alert_jobs()] == [GARAGE, CORRIDOR]
 
 
-def test_a_failed_quarantine_write_fails_only_that_record_and_its_retry_keeps_it(harness: DetectorHarness) -> None:
+def test_a_failed_quarantine_write_stops_the_batch_and_its_retry_keeps_it(harness: DetectorHarness) -> None:
     event = kinesis_event([b"not a face-search record", frame_at(10.0)])
-    bad, _ = sequence_numbers(event)
     fail_calls(harness.s3, "PutObject", "SlowDown", status=503)
 
     response = harness.invoke(event)
 
-    assert failed_sequence_numbers(response) == [bad]
+    assert failed_sequence_numbers(response) == sequence_numbers(event)
     assert harness.quarantined() == []
-    assert len(harness.alert_jobs()) == 1
+    assert harness.alert_jobs() == []
 
     retry = harness.invoke(event)
 
     assert failed_sequence_numbers(retry) == []
     assert [q.raw for q in harness.quarantined()] == [b"not a face-search record"]
-    assert harness.alert_jobs() == [], "the good record was alerted again on the retry"
+    assert len(harness.alert_jobs()) == 1
 
 
 def test_a_failed_suppressed_count_write_fails_nothing_and_is_retried_at_the_next_flush(

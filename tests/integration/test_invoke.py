@@ -121,6 +121,17 @@ def test_a_body_that_is_no_alert_job_goes_to_the_alert_dead_letter_queue() -> No
     assert len(result.landed.queue_messages["AlertDeadLetterQueue"]) == len(result.invocation.event["Records"])
 
 
+def test_a_failed_record_is_printed_with_the_reason_it_failed() -> None:
+    # given an alert job whose queue (the event's eventSourceARN) is not the emulated stack's
+    # when it is invoked: the clip is not ready and postponing the job on that queue fails
+    result, printed = invoke("AlertFunction", EVENTS / "alerter-unknown-face.json")
+
+    # then the failed record is printed with the cause, not only counted
+    assert len(result.invocation.batch_item_failures) == 1
+    assert "failed record(s): 1" in printed
+    assert "alert job failed, will retry (AWS.SimpleQueueService.NonExistentQueue)" in printed
+
+
 def test_main_exits_zero_and_prints_the_return_value(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["--function", "DetectorFunction", "--event", str(EVENTS / "detector-unknown-face.json")])
 

@@ -1,30 +1,29 @@
-"""What AlertFunction sends to OpenSearch, on the wire: a local HTTP server on 127.0.0.1 stands in for
-the domain (no OpenSearch server can run here) and records every request; AWS is moto."""
+"""What AlertFunction sends to OpenSearch, on the wire, from its IndexJobs event source: a local HTTP server on
+127.0.0.1 stands in for the domain (no OpenSearch server can run here) and records every request; AWS is moto."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from tests.alert_support import (
-    MAX_RECEIVE_COUNT,
     REGION,
     AlertWorld,
     alert_world,
     failed_ids,
-    invoke_alerter,
     sample_job,
-    sqs_event,
-    sqs_record,
 )
 from tests.support.local_domain import LocalDomain, closed_port, document_api
 
 from facewatch.adapters import aws
 from facewatch.adapters.search_index import AlertIndex
 from facewatch.config import opensearch_base_url
+from facewatch.domain.alert_job import AlertJob
+from facewatch.domain.document import INDEX_MAX_ATTEMPTS
 
-SECOND_ALERT_ID = "0123456789abcdef0123456789abcdef"
+SECOND_FRAGMENT = "91343852333181432392682062612240118245634380513"
 
 
 @pytest.fixture
@@ -52,15 +51,20 @@ def outage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
             yield world
 
 
-def alert_event(alert_id: str | None = None) -> dict[str, Any]:
-    job = sample_job(alert_id=alert_id) if alert_id else sample_job()
-    return sqs_event(sqs_record(job.to_message()))
+def alert_and_index(world: AlertWorld, job: AlertJob | None = None) -> dict[str, Any]:
+    """The job through AlertJobs, then its document through IndexJobs; returns the index invocation's
+    response."""
+    world.send_job((job or sample_job()).to_message())
+    _, alerted = world.deliver()
+    assert failed_ids(alerted) == []
+    _, indexed = world.deliver_documents()
+    return indexed
 
 
 def test_first_request_installs_the_index_template(world: AlertWorld, domain: LocalDomain) -> None:
     # given a fresh container
     # when it handles its first alert
-    invoke_alerter(alert_event())
+    alert_and_index(world)
 
     # then it first PUTs the template for face-alerts-* with explicit mappings
     first = domain.requests[0]
@@ -78,7 +82,7 @@ def test_document_is_put_under_the_alert_id_in_the_monthly_index(world: AlertWor
     job = sample_job()
 
     # when it is handled
-    response = invoke_alerter(alert_event())
+    response = alert_and_index(world, job)
 
     # then the document goes to face-alerts-2025.11 with the alert id as its id
     assert response == {"batchItemFailures": []}
@@ -95,17 +99,18 @@ def test_document_is_put_under_the_alert_id_in_the_monthly_index(world: AlertWor
 
 def test_template_is_put_once_per_container(world: AlertWorld, domain: LocalDomain) -> None:
     # given a container that handled one alert
-    invoke_alerter(alert_event())
+    alert_and_index(world)
 
     # when it handles a second one
-    invoke_alerter(alert_event(SECOND_ALERT_ID))
+    second = sample_job(fragment_number=SECOND_FRAGMENT)
+    alert_and_index(world, second)
 
     # then the template was sent only before the first document
     paths = [seen.path for seen in domain.requests]
     assert paths == [
         "/_index_template/face-alerts",
         f"/face-alerts-2025.11/_doc/{sample_job().alert_id}",
-        f"/face-alerts-2025.11/_doc/{SECOND_ALERT_ID}",
+        f"/face-alerts-2025.11/_doc/{second.alert_id}",
     ]
 
 
@@ -119,7 +124,7 @@ def test_every_request_is_sigv4_signed_for_service_es(
     access_key = aws.session().get_credentials().access_key
 
     # when it indexes an alert
-    invoke_alerter(alert_event())
+    alert_and_index(world)
 
     # then each request is signed with those credentials for es in the function's region
     assert len(domain.requests) == 2
@@ -132,50 +137,58 @@ def test_every_request_is_sigv4_signed_for_service_es(
         assert seen.headers.get("x-amz-security-token") == session_token
 
 
-def test_index_outage_fails_the_record_after_the_alert_went_out(outage: AlertWorld) -> None:
+def test_index_outage_neither_holds_back_nor_fails_the_alert(outage: AlertWorld) -> None:
     # given OpenSearch is down
-    event = alert_event()
+    outage.send_job(sample_job().to_message())
 
-    # when an alert job is handled
-    response = invoke_alerter(event)
+    # when the alert job is handled, then its document
+    _, alerted = outage.deliver()
+    messages, indexed = outage.deliver_documents()
 
-    # then the alert is not held back, and the record is reported failed so SQS redelivers it
-    assert failed_ids(response) == [event["Records"][0]["messageId"]]
+    # then the alert went out and its job is done; the document's record failed, to come back after a backoff
+    assert failed_ids(alerted) == []
     assert len(outage.notifications()) == 1
+    assert failed_ids(indexed) == [messages[0]["MessageId"]]
+    assert outage.receive(outage.alert_queue_url) == []
 
 
-def test_index_outage_ends_in_the_dead_letter_queue_with_one_alert(outage: AlertWorld) -> None:
-    # given OpenSearch stays down and the job is on the alert queue (maxReceiveCount 5)
-    body = sample_job().to_message()
-    outage.send_job(body)
+def test_index_outage_ends_in_the_index_dead_letter_queue_with_the_reason(outage: AlertWorld) -> None:
+    # given OpenSearch stays down and a notified alert's document is on IndexQueue
+    outage.send_job(sample_job().to_message())
+    outage.deliver()
 
-    # when SQS delivers it until it gives up
+    # when SQS delivers the document until the indexer gives up
     invocations = 0
-    for _ in range(MAX_RECEIVE_COUNT + 2):
-        messages, response = outage.deliver()
+    for _ in range(INDEX_MAX_ATTEMPTS + 2):
+        messages, response = outage.deliver_documents()
         if not messages:
             break
         invocations += 1
-        outage.expire_visibility([message for message in messages if message["MessageId"] in failed_ids(response)])
+        failed = [message for message in messages if message["MessageId"] in failed_ids(response)]
+        outage.expire_visibility(failed, outage.index_queue_url)
 
-    # then every receive failed, the alert went out once, and SQS moved the whole job to the DLQ
-    assert invocations == MAX_RECEIVE_COUNT
+    # then the alert went out once, and after INDEX_MAX_ATTEMPTS the document is dead-lettered, with why
+    assert invocations == INDEX_MAX_ATTEMPTS
     assert len(outage.notifications()) == 1
-    [dead] = outage.dead_letters()
-    assert dead["Body"] == body
+    [dead] = outage.receive(outage.index_dead_letter_queue_url)
+    assert json.loads(dead["Body"])["alert_id"] == sample_job().alert_id
+    reason = dead["MessageAttributes"]["reason"]["StringValue"]
+    assert reason.startswith(f"OpenSearch did not take the document in {INDEX_MAX_ATTEMPTS} attempts")
+    assert outage.dead_letters() == []
 
 
 def test_index_is_retried_alone_once_opensearch_is_back(world: AlertWorld, domain: LocalDomain) -> None:
     # given the first attempt found OpenSearch down
     domain.down = 503
     world.send_job(sample_job().to_message())
-    messages, first = world.deliver()
+    world.deliver()
+    messages, first = world.deliver_documents()
     assert len(failed_ids(first)) == 1
-    world.expire_visibility(messages)
+    world.expire_visibility(messages, world.index_queue_url)
 
-    # when SQS redelivers the job after OpenSearch recovered
+    # when SQS redelivers the document after OpenSearch recovered
     domain.down = None
-    _, second = world.deliver()
+    _, second = world.deliver_documents()
 
     # then the document is written and the alert is not sent again
     assert failed_ids(second) == []

@@ -7,7 +7,10 @@
   never disturbed. OpenSearch faults come from the local HTTP server; crashes after an index write wrap
   opensearch-py's `OpenSearch.index`.
 - `RestartingFunction` is a local Lambda container whose process can be killed mid-invocation: the
-  invocation fails as a whole and the next one is a cold start, as after a timeout or out-of-memory.
+  invocation fails as a whole and the next one is a cold start, as after a timeout or out-of-memory. Faults
+  BELOW botocore's retry loop (tests/support/sdk_faults.py) can be given to it: the shared injector is then
+  installed on the container's own boto3 session (facewatch.adapters.aws.session), again after a cold start,
+  so the SDK's own retries act on them.
 - `SqsTime` lets moto's SQS clock jump to the next visibility or delay expiry while a consumer long-polls,
   so a 360 s visibility timeout or the alerter's backoff takes no wall-clock time.
 """
@@ -20,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any, Literal
 
 import botocore.handlers
@@ -29,6 +33,7 @@ from botocore.exceptions import ReadTimeoutError
 from facewatch_local.lambda_runtime import Invocation, LocalFunction
 from moto.core.utils import unix_time as real_unix_time
 from moto.sqs import models as sqs_models
+from tests.support import sdk_faults
 from tests.support.aws import error_response
 
 Moment = Literal["before", "after"]
@@ -166,7 +171,39 @@ class FaultInjector:
 
 class RestartingFunction(LocalFunction):
     """A local container whose runtime can die (FunctionKilled): the invocation fails as a whole, as Lambda
-    reports it, and the next invocation starts cold (its modules, caches and clients are gone)."""
+    reports it, and the next invocation starts cold (its modules, caches and clients are gone).
+
+    `below_sdk` holds the below-SDK faults of this container's clients (empty: its session is not watched);
+    `sdk_attempts` every HTTP attempt its clients made while watched, SDK retries included."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.below_sdk: list[sdk_faults.Fault] = []
+        self.sdk_attempts: list[sdk_faults.Attempt] = []
+        self._watched: tuple[Any, sdk_faults.SdkFaults] | None = None
+
+    @contextmanager
+    def _container(self) -> Iterator[None]:
+        with super()._container():
+            if self.below_sdk:
+                self._watch_session()
+            yield
+
+    def _watch_session(self) -> None:
+        session = import_module("facewatch.adapters.aws").session()
+        if self._watched is not None and self._watched[0] is session:
+            return
+        if self._watched is not None:  # a cold start: the old session is gone with its container
+            self._watched[1].uninstall()
+        injector = sdk_faults.SdkFaults.install(session)
+        injector.faults = self.below_sdk  # the same Fault objects: their hits add up across cold starts
+        injector.log = self.sdk_attempts
+        self._watched = (session, injector)
+
+    def stop_watching(self) -> None:
+        if self._watched is not None:
+            self._watched[1].uninstall()
+            self._watched = None
 
     def invoke(self, event: Mapping[str, Any]) -> Invocation:
         try:

@@ -101,6 +101,7 @@ class Outcome:
     notified: Counter[str]
     clip_status: dict[str, str]
     alert_dead_letters: list[QueuedMessage]
+    index_dead_letters: list[QueuedMessage]  # documents of notified alerts OpenSearch never took
     detector_dead_letters: list[dict[str, Any]]  # KinesisBatchInfo
     reread: list[bytes]  # the records the detector's dead letters point at, read back from the stream
     indexed: Counter[str]
@@ -117,6 +118,9 @@ class Outcome:
 
     def dead_lettered_alerts(self) -> set[str]:
         return {message.body.get("alert_id", "") for message in self.alert_dead_letters}
+
+    def dead_lettered_documents(self) -> set[str]:
+        return {message.body.get("alert_id", "") for message in self.index_dead_letters}
 
     def recoverable_alerts(self) -> set[str]:
         """Alerts whose opening record the detector's dead letters point at (re-readable from the stream)."""
@@ -136,9 +140,16 @@ class Outcome:
         for alert, camera in self.expected.items():
             if self.notified[alert] != 1 and alert not in in_alert_dlq and alert not in recoverable:
                 found.append(f"{camera} lost: not notified and in no dead-letter queue")
+        in_index_dlq = self.dead_lettered_documents()
         for alert in self.notified:
-            if not self.indexed[alert] and alert not in in_alert_dlq:
-                found.append(f"{name(alert, alert)} notified but neither indexed nor waiting in AlertDeadLetterQueue")
+            if not self.indexed[alert] and alert not in in_alert_dlq | in_index_dlq:
+                found.append(
+                    f"{name(alert, alert)} notified but neither indexed nor waiting in a dead-letter queue"
+                    " (AlertDeadLetterQueue, IndexDeadLetterQueue)"
+                )
+        for message in self.index_dead_letters:
+            if not message.message_attributes.get("reason"):
+                found.append("IndexDeadLetterQueue holds a document without its reason")
         for message in self.alert_dead_letters:
             if message.body not in jobs:
                 found.append(f"AlertDeadLetterQueue holds a job that is not one the detector queued: {message.body}")
@@ -166,6 +177,7 @@ class Expect:
 
     notified: int = ALERTS  # SNS accepted exactly once
     alert_dlq: int = 0  # whole job in AlertDeadLetterQueue
+    index_dlq: int = 0  # the notified alert's document in IndexDeadLetterQueue, with the reason
     detector_dlq: int = 0  # opening record re-readable from what DetectorDeadLetterQueue points at
     clips_ok: int = ALERTS
     indexed: int = ALERTS
@@ -175,6 +187,7 @@ def counts(outcome: Outcome) -> Expect:
     return Expect(
         notified=outcome.count({a for a, n in outcome.notified.items() if n == 1}),
         alert_dlq=outcome.count(outcome.dead_lettered_alerts()),
+        index_dlq=outcome.count(outcome.dead_lettered_documents()),
         detector_dlq=outcome.count(outcome.recoverable_alerts()),
         clips_ok=outcome.count({a for a, status in outcome.clip_status.items() if status == "ok"}),
         indexed=outcome.count(set(outcome.indexed)),
@@ -182,7 +195,16 @@ def counts(outcome: Outcome) -> Expect:
 
 
 # The columns a table of pipeline runs shows after those naming its cell, and each run's cells under them.
-OUTCOME_COLUMNS = ("notified", "AlertDLQ", "DetectorDLQ", "clips", "indexed", "invocations det/alert", "invariants")
+OUTCOME_COLUMNS = (
+    "notified",
+    "AlertDLQ",
+    "DetectorDLQ",
+    "clips",
+    "indexed",
+    "IndexDLQ",
+    "invocations det/alert",
+    "invariants",
+)
 
 
 def outcome_cells(outcome: Outcome, found: Expect, problems: list[str]) -> tuple[object, ...]:
@@ -192,6 +214,7 @@ def outcome_cells(outcome: Outcome, found: Expect, problems: list[str]) -> tuple
         found.detector_dlq,
         f"{found.clips_ok} ok",
         found.indexed,
+        found.index_dlq,
         f"{outcome.detector_invocations}/{outcome.alerter_invocations}",
         "hold" if not problems else "BROKEN: " + "; ".join(problems),
     )
@@ -205,6 +228,11 @@ def claims(params: Mapping[str, Any]) -> bool:
 def alert_jobs(params: Mapping[str, Any]) -> bool:
     """The detector's SendMessage to AlertQueue (the emulated stack names it <prefix>-alerts)."""
     return str(params.get("QueueUrl", "")).endswith("-alerts")
+
+
+def index_jobs(params: Mapping[str, Any]) -> bool:
+    """The alerter's SendMessage of a notified alert's document to IndexQueue (<prefix>-index)."""
+    return str(params.get("QueueUrl", "")).endswith("-index")
 
 
 def ledger(expression: str) -> Callable[[Mapping[str, Any]], bool]:
@@ -268,7 +296,18 @@ class Pipeline:
         self.sqs_mapping = SqsEventSourceMapping(
             self.alerter,
             stack.alert_queue_url,
-            SqsMappingSettings.from_properties(event_source_properties(template, "AlertFunction", "SQS", overrides)),
+            SqsMappingSettings.from_properties(
+                event_source_properties(template, "AlertFunction", "SQS", overrides, event_name="AlertJobs")
+            ),
+            sqs=self.sqs,
+            clock=sqs_time.now,
+        )
+        self.index_mapping = SqsEventSourceMapping(
+            self.alerter,
+            stack.index_queue_url,
+            SqsMappingSettings.from_properties(
+                event_source_properties(template, "AlertFunction", "SQS", overrides, event_name="IndexJobs")
+            ),
             sqs=self.sqs,
             clock=sqs_time.now,
         )
@@ -332,10 +371,13 @@ class Pipeline:
         ).drained
 
     def run_alerter(self) -> None:
-        """Lambda's poller on AlertQueue until the queue holds nothing, visible, delayed or in flight."""
-        self.alerter_drained = self.sqs_mapping.run(
+        """Lambda's pollers on AlertQueue, then on IndexQueue, until each holds nothing, visible, delayed or in
+        flight."""
+        alerts = self.sqs_mapping.run(timeout_seconds=ALERTER_TIMEOUT_SECONDS, max_invocations=ALERTER_MAX_INVOCATIONS)
+        documents = self.index_mapping.run(
             timeout_seconds=ALERTER_TIMEOUT_SECONDS, max_invocations=ALERTER_MAX_INVOCATIONS
-        ).drained
+        )
+        self.alerter_drained = alerts.drained and documents.drained
 
     def published(self) -> list[PublishedMessage]:
         """Every publish AlertTopic accepted."""
@@ -371,6 +413,7 @@ class Pipeline:
             notified=Counter(notice["alert_id"] for notice in notices),
             clip_status={notice["alert_id"]: notice["clip"]["status"] for notice in notices},
             alert_dead_letters=peek_all(self.sqs, stack.alert_dead_letter_queue_url),
+            index_dead_letters=peek_all(self.sqs, stack.index_dead_letter_queue_url),
             detector_dead_letters=detector_dead,
             reread=reread,
             indexed=Counter(self.opensearch.documents),

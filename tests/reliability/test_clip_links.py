@@ -54,6 +54,8 @@ def test_no_setting_or_parameter_allows_a_link_longer_than_sigv4_does() -> None:
                 "CLIP_BUCKET_NAME": "b",
                 "ALERT_TOPIC_ARN": "a",
                 "ALERT_DEAD_LETTER_QUEUE_URL": "q",
+                "INDEX_QUEUE_URL": "i",
+                "INDEX_DEAD_LETTER_QUEUE_URL": "d",
                 "CAMERA_TABLE_NAME": "c",
                 "CLIP_URL_EXPIRY_SECONDS": SIGV4_MAX_EXPIRY_SECONDS + 1,
             }

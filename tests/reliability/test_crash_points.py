@@ -26,6 +26,7 @@ from tests.reliability.pipeline import (
     alert_jobs,
     claims,
     counts,
+    index_jobs,
     ledger,
     outcome_cells,
 )
@@ -71,6 +72,9 @@ POINTS = [
     CrashPoint(
         "after the publish is recorded", ALERTER, "dynamodb", "UpdateItem", "after", Expect(), ledger("SET notified_at")
     ),
+    # The document handed to the indexer (IndexQueue): the redelivered job finds the alert notified and queues it
+    # again; the same document id is written twice.
+    CrashPoint("after the document is queued", ALERTER, "sqs", "SendMessage", "after", Expect(), index_jobs),
     CrashPoint("after the index", ALERTER, "opensearch", "index", "after", Expect()),
 ]
 MODES: dict[str, Callable[[], Any]] = {"record handler raises": crash, "runtime killed": kill}

@@ -10,7 +10,7 @@ suppressed sighting and an employee, and one put afterwards on the same shard.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,8 @@ from tests.reliability.pipeline import (
 from tests.reliability.pipeline import counts as pipeline_counts
 from tests.reliability.report import table
 from tests.support.local_domain import closed_port
+from tests.support.sdk_faults import Fault as SdkFault
+from tests.support.sdk_faults import FaultKind, attempts, every, instant_retries
 
 EVERY_CALL = None
 SECOND_CALL = frozenset({2})
@@ -79,10 +81,23 @@ class Cell:
     search_failing: frozenset[int] = frozenset()
     search_lost: frozenset[int] = frozenset()
     search_refused: bool = False
+    # Faults below botocore's retry loop on the named function's clients (the SDK's own retries act on them).
+    below_sdk: tuple[tuple[str, SdkFault], ...] = ()
 
     @property
     def id(self) -> str:
         return f"{self.step.name}: {self.label}"
+
+
+LEDGER = Step("DynamoDB ledger claim", ALERTER, "dynamodb", "UpdateItem")
+INDEX_JOB = Step("SQS index job", ALERTER, "sqs", "SendMessage")
+
+
+def below_sdk(
+    step: Step, kind: FaultKind, on: Callable[[int], bool], status: int | None = None
+) -> tuple[str, SdkFault]:
+    code = "InternalServerError" if kind is FaultKind.FAIL_AFTER_APPLY else None
+    return step.function, SdkFault(step.operation, kind, on, code, status)
 
 
 LOST_IN_DETECTOR = Expect(notified=0, detector_dlq=ALERTS, clips_ok=0, indexed=0)
@@ -131,8 +146,67 @@ CELLS = [
     # The first two requests are the index template's PUT and opensearch-py's own retry of it.
     Cell(INDEX, "503 twice", (), Expect(), search_failing=frozenset({1, 2})),
     Cell(INDEX, "document written, answer lost twice", (), Expect(), search_lost=frozenset({2, 3})),
-    Cell(INDEX, "connection refused, always", (), Expect(alert_dlq=ALERTS, indexed=0), search_refused=True),
+    Cell(INDEX, "connection refused, always", (), Expect(index_dlq=ALERTS, indexed=0), search_refused=True),
+    # Below the SDK: botocore's own retries see these faults.
+    Cell(
+        LEDGER,
+        "below SDK: applied, answer lost (SDK retry)",
+        (),
+        Expect(),
+        below_sdk=(below_sdk(LEDGER, FaultKind.LOSE_ANSWER, attempts(1)),),
+    ),
+    Cell(
+        LEDGER,
+        "below SDK: throttled every 3rd call",
+        (),
+        Expect(),
+        below_sdk=(below_sdk(LEDGER, FaultKind.THROTTLE, every(3)),),
+    ),
+    Cell(
+        PUBLISH,
+        "below SDK: accepted, then 500",
+        (),
+        Expect(alert_dlq=1, indexed=ALERTS - 1),
+        below_sdk=(below_sdk(PUBLISH, FaultKind.FAIL_AFTER_APPLY, attempts(2), 500),),
+    ),
+    Cell(
+        PUBLISH,
+        "below SDK: accepted, answer lost",
+        (),
+        Expect(alert_dlq=1, indexed=ALERTS - 1),
+        below_sdk=(below_sdk(PUBLISH, FaultKind.LOSE_ANSWER, attempts(2)),),
+    ),
+    # The request reaches a socket that never answers: the SNS client's read timeout (10 s), no SDK retry.
+    # SNS got nothing, but the alerter cannot know that: in doubt, like a lost answer.
+    Cell(
+        PUBLISH,
+        "below SDK: hangs (read timeout)",
+        (),
+        Expect(notified=ALERTS - 1, alert_dlq=1, clips_ok=ALERTS - 1, indexed=ALERTS - 1),
+        below_sdk=(below_sdk(PUBLISH, FaultKind.HANG, attempts(2)),),
+    ),
+    Cell(
+        PUBLISH,
+        "below SDK: throttled every 2nd call",
+        (),
+        Expect(),
+        below_sdk=(below_sdk(PUBLISH, FaultKind.THROTTLE, every(2)),),
+    ),
+    Cell(
+        INDEX_JOB,
+        "below SDK: queued, answer lost (SDK retry)",
+        (),
+        Expect(),
+        below_sdk=(below_sdk(INDEX_JOB, FaultKind.LOSE_ANSWER, attempts(1)),),
+    ),
 ]
+
+
+@pytest.fixture(autouse=True)
+def without_backoff_sleeps() -> Iterator[None]:
+    """The SDK's retries happen, without their back-off sleeps."""
+    with instant_retries():
+        yield
 
 
 def run_cell(
@@ -155,7 +229,15 @@ def run_cell(
         sqs_time=sqs_time,
         opensearch_url=f"http://127.0.0.1:{closed_port()}" if cell.search_refused else None,
     )
-    return pipeline.run()
+    functions = {DETECTOR: pipeline.detector, ALERTER: pipeline.alerter}
+    for function, fault in cell.below_sdk:
+        fault.hits = 0
+        functions[function].below_sdk.append(fault)
+    try:
+        return pipeline.run()
+    finally:
+        for function in functions.values():
+            function.stop_watching()
 
 
 @pytest.mark.parametrize("number", range(len(CELLS)), ids=[cell.id for cell in CELLS])
@@ -178,6 +260,8 @@ def test_every_alert_is_notified_once_or_dead_lettered_whole(
         problems.append(f"expected {cell.expect}, got {counts}")
     if cell.faults and not any(fault.hits for fault in cell.faults):
         problems.append("the fault never fired")
+    if cell.below_sdk and not any(fault.hits for _, fault in cell.below_sdk):
+        problems.append("the below-SDK fault never fired")
     if len(opensearch.requests) < max(cell.search_failing | cell.search_lost, default=0):
         problems.append("the OpenSearch fault never fired")
     MATRIX.add(

@@ -45,7 +45,7 @@ from tests.support.records import (
 )
 
 from facewatch.adapters.quarantine import QuarantinedInput, quarantine_key
-from facewatch.domain.alert_job import AlertJob
+from facewatch.domain.alert_job import AlertJob, mismatch
 from facewatch.domain.records import MAX_RECORD_BYTES, MalformedRecordError, check_frame_time, parse_face_frame
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -266,8 +266,8 @@ _alert_ids = count(1)
 
 
 def fresh_job() -> dict[str, Any]:
-    """A valid job under an alert id no earlier example used (the stage alerts once per id)."""
-    job: dict[str, Any] = json.loads(sample_job(alert_id=f"{next(_alert_ids):032x}").to_message())
+    """A valid job for a frame (so an alert id) no earlier example used (the stage alerts once per id)."""
+    job: dict[str, Any] = json.loads(sample_job(fragment_number=str(next(_alert_ids))).to_message())
     return job
 
 
@@ -323,11 +323,12 @@ def deliver_until_sqs_gives_up(world: AlertWorld) -> int:
 
 
 def is_job(body: str) -> bool:
+    """An alert job whose alert id and fields belong together (facewatch.domain.alert_job.mismatch)."""
     try:
-        AlertJob.model_validate_json(body)
+        job = AlertJob.model_validate_json(body)
     except ValueError:
         return False
-    return True
+    return mismatch(job) is None
 
 
 @HOSTILE
@@ -354,6 +355,6 @@ def test_the_alert_stage_dead_letters_what_is_not_a_job_with_its_reason(
         assert letter["Body"] == body
         assert letter["Attributes"]["ApproximateReceiveCount"] == "1", "retried before being dead-lettered"
         reason = letter["MessageAttributes"]["reason"]["StringValue"]
-        assert reason.startswith("not an alert job")
+        assert reason.startswith(("not an alert job", "alert job does not add up"))
         assert MARKER not in reason
     assert_clean(powertools_logs.text[logged_before:], body.encode())

@@ -61,8 +61,11 @@ FACEWATCH_LOG_KEYS = {
     "sequence_number",
     "quarantine_key",
     "code",
+    "error_code",
     "attempt",
     "retry_in_s",
+    "index",
+    "late_window",
 }
 BOX = {"width", "height", "left", "top"}
 # The alert job between the stages. Pose and quality are scores of the face, not identity; nothing
@@ -75,6 +78,7 @@ JOB_FIELDS = {
     "fragment_number",
     "producer_timestamp",
     "server_timestamp",
+    "frame_offset_seconds",
     "frame_time",
     "faces_in_frame",
     "unmatched_faces_in_frame",

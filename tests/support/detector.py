@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.config import Config
 from tests.support.aws import (
     AwsCall,
     CallLog,
@@ -47,13 +48,17 @@ class FakeClock:
 
 
 class DetectorHarness:
-    def __init__(self, stack: EmulatedStack, session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, stack: EmulatedStack, session: Any, monkeypatch: pytest.MonkeyPatch, client_config: Config | None = None
+    ) -> None:
+        """`client_config`: the detector's clients' botocore Config (facewatch.adapters.aws.CLIENT_CONFIG to
+        have production's retries); by default botocore's."""
         self.stack = stack
         self.calls = CallLog()
         # The detector's clients are watched; the test reads results through clients of its own.
-        self.dynamodb = self.calls.watch(session.client("dynamodb"))
-        self.sqs = self.calls.watch(session.client("sqs"))
-        self.s3 = self.calls.watch(session.client("s3"))
+        self.dynamodb = self.calls.watch(session.client("dynamodb", config=client_config))
+        self.sqs = self.calls.watch(session.client("sqs", config=client_config))
+        self.s3 = self.calls.watch(session.client("s3", config=client_config))
         self._look = {name: session.client(name) for name in ("dynamodb", "sqs", "s3")}
         self.clock = FakeClock(LATE_NOW)
         self.env = stack.detector_env()
@@ -79,6 +84,22 @@ class DetectorHarness:
         self._monkeypatch.setattr(detector_handler, "detector", lambda: self.container)
         response: dict[str, Any] = detector_handler.lambda_handler(event, FakeLambdaContext())
         return response
+
+    def deliver(self, event: dict[str, Any], max_invocations: int = 20) -> list[dict[str, Any]]:
+        """Invokes with `event` as Lambda's Kinesis event source mapping does until the batch is done: after
+        a partial failure, the records from the lowest failed sequence number on are delivered again.
+        Returns every response; fails the test if the batch is not done within `max_invocations`."""
+        responses = []
+        records = list(event["Records"])
+        for _ in range(max_invocations):
+            response = self.invoke({"Records": records})
+            responses.append(response)
+            failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+            if not failed:
+                return responses
+            first = min(i for i, record in enumerate(records) if record["kinesis"]["sequenceNumber"] in failed)
+            records = records[first:]
+        pytest.fail(f"the batch still had failed records after {max_invocations} deliveries")
 
     def alert_jobs(self) -> list[QueuedMessage]:
         """Drains the alert queue's visible messages."""

@@ -16,7 +16,7 @@ from facewatch.domain.clip import ClipFailure
 
 OPS_TOPIC = {"Ref": "OpsAlarmTopic"}
 FUNCTIONS = ("DetectorFunction", "AlertFunction")
-DEAD_LETTER_QUEUES = ("AlertDeadLetterQueue", "DetectorDeadLetterQueue")
+DEAD_LETTER_QUEUES = ("AlertDeadLetterQueue", "IndexDeadLetterQueue", "DetectorDeadLetterQueue")
 
 
 def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -135,6 +135,18 @@ def test_clip_missing_alarm_counts_every_missing_reason_against_the_alerts_notif
         assert (metric["Stat"], metric["Period"]) == ("Sum", 3600)
     assert all(metric_id in expression(alarm) for metric_id in metrics)
     assert alarm["Threshold"] == {"Ref": "ClipMissingAlarmPercent"}
+
+
+def test_any_quarantined_record_fires_the_stack_wide_quarantine_alarm_within_five_minutes(
+    template: dict[str, Any],
+) -> None:
+    # when
+    alarm = alarms(template)["DetectorQuarantineAlarm"]
+    # then: MalformedRecords counts every record the detector quarantined, whatever the camera or stream
+    assert (alarm["Namespace"], alarm["MetricName"]) == (namespace(template), "MalformedRecords")
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": service(template, "DetectorFunction")}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
 
 
 def test_powertools_puts_emf_metrics_under_the_namespace_with_the_service_dimension(template: dict[str, Any]) -> None:

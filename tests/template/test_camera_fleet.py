@@ -140,6 +140,10 @@ def test_named_cameras_are_created() -> None:
     assert all(deployment.is_created(f"Camera{camera}{part}") for camera in CAMERAS for part in PER_CAMERA)
 
 
+def _alarm_metrics(alarm: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {query["Id"]: query for query in alarm["Metrics"]}
+
+
 def test_each_camera_has_a_silence_alarm_on_its_own_data_stream() -> None:
     # given
     template = rendered()
@@ -148,16 +152,43 @@ def test_each_camera_has_a_silence_alarm_on_its_own_data_stream() -> None:
         # when
         alarm = camera_resource(template, camera, "SilentAlarm")["Properties"]
         stream = deployment.resolve_string(camera_resource(template, camera, "FaceSearchStream")["Properties"]["Name"])
-        [dimension] = alarm["Dimensions"]
+        incoming = _alarm_metrics(alarm)["incoming"]["MetricStat"]
+        [dimension] = incoming["Metric"]["Dimensions"]
         # then: no record at all for 10 minutes (missing data counts) tells the operators, not the security team
         assert (dimension["Name"], deployment.resolve_string(dimension["Value"])) == ("StreamName", stream)
-        assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        assert (incoming["Metric"]["MetricName"], incoming["Stat"], incoming["Period"]) == (
             "IncomingRecords",
-            "LessThanThreshold",
+            "Sum",
+            300,
+        )
+        assert "IF(FILL(incoming, 0) < 1, 1, 0)" in _alarm_metrics(alarm)["blind"]["Expression"]
+        assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["EvaluationPeriods"]) == (
+            "GreaterThanOrEqualToThreshold",
             1,
+            2,
         )
         assert alarm["TreatMissingData"] == "breaching"
         assert alarm["AlarmActions"] == [{"Ref": "OpsAlarmTopic"}]
+
+
+def test_each_cameras_alarm_also_fires_on_its_quarantined_records() -> None:
+    # given
+    template = rendered()
+    deployment = resolver(template, overrides())
+    for camera in CAMERAS:
+        camera_id = deployment.resolve_string(camera_resource(template, camera, "VideoStream")["Properties"]["Name"])
+        # when
+        queries = _alarm_metrics(camera_resource(template, camera, "SilentAlarm")["Properties"])
+        quarantined = queries["quarantined"]["MetricStat"]
+        # then: the metric the detector emits for this camera (tests/integration/test_detector_visibility.py)
+        dimensions = {d["Name"]: deployment.resolve_string(d["Value"]) for d in quarantined["Metric"]["Dimensions"]}
+        assert (quarantined["Metric"]["Namespace"], quarantined["Metric"]["MetricName"]) == (
+            "Facewatch",
+            "QuarantinedRecords",
+        )
+        assert dimensions == {"CameraId": camera_id, "service": "facewatch-detector"}
+        assert "IF(FILL(quarantined, 0) > 0, 1, 0)" in queries["blind"]["Expression"]
+        assert [q["Id"] for q in queries.values() if q.get("ReturnData", True)] == ["blind"]
 
 
 def test_a_camera_is_named_stack_underscore_camera_in_every_service() -> None:

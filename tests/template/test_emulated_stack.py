@@ -115,6 +115,8 @@ def test_only_what_the_handlers_use_is_created(session: boto3.session.Session, s
     assert set(session.client("sqs").list_queues()["QueueUrls"]) == {
         stack.alert_queue_url,
         stack.alert_dead_letter_queue_url,
+        stack.index_queue_url,
+        stack.index_dead_letter_queue_url,
         stack.detector_dead_letter_queue_url,
     }
     assert set(session.client("dynamodb").list_tables()["TableNames"]) == {

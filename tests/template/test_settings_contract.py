@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 from facewatch_local.cfn import function_environment
-from pydantic import ValidationError
 from tests.template.reading import template_copy
 
-from facewatch.config import AlertSettings, DeliverySettings, DetectorSettings
+from facewatch.config import AlertSettings, DeliverySettings, DetectorSettings, SettingsError
 
 # Not the template's to set: Lambda sets AWS_REGION itself; AWS_ENDPOINT_URL points SDKs at an emulator.
 RUNTIME_VARIABLES = {"AWS_REGION", "AWS_ENDPOINT_URL"}
@@ -140,7 +139,7 @@ def test_every_value_the_parameter_allows_is_a_valid_setting(
     for value in allowed:
         try:
             parse_one(FUNCTIONS[function], variable, str(value))
-        except ValidationError:
+        except SettingsError:
             rejected.append(value)
     # then
     assert rejected == []
@@ -170,3 +169,84 @@ def test_both_functions_take_the_clip_post_roll_from_one_parameter(template: dic
     alerter = function_environment(template, "AlertFunction")["CLIP_POST_ROLL_SECONDS"]
     # then
     assert detector == alerter == {"Ref": "ClipPostRollSeconds"}
+
+
+# Number parameters that are no setting: the resource property each one feeds, and what CloudFormation
+# does with a fraction there. "Integer" properties refuse it: the deploy fails before anything runs.
+# "Double" properties take it as meant. Anything else must be a setting or have AllowedValues.
+RESOURCE_NUMBER_PROPERTIES: dict[str, tuple[frozenset[str], str]] = {
+    "IteratorAgeAlarmSeconds": (frozenset({"Threshold"}), "Double"),
+    "ClipMissingAlarmPercent": (frozenset({"Threshold"}), "Double"),
+    "FaceMatchThreshold": (frozenset({"FaceMatchThreshold", "Name"}), "Double"),
+    "CameraVideoRetentionHours": (frozenset({"DataRetentionInHours"}), "Integer"),
+    "DetectorBatchSize": (frozenset({"BatchSize"}), "Integer"),
+    "DetectorMaximumRetryAttempts": (frozenset({"MaximumRetryAttempts"}), "Integer"),
+    "DetectorMaximumRecordAgeSeconds": (frozenset({"MaximumRecordAgeInSeconds"}), "Integer"),
+    "AlertMaxReceiveCount": (frozenset({"maxReceiveCount"}), "Integer"),
+    "ClipRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
+    "QuarantineRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
+}
+
+
+def _property_names_referring_to(value: Any, parameter: str, key: str | None = None) -> Iterator[str]:
+    """The names of the properties (at any depth) whose value refers to `parameter`."""
+    if isinstance(value, dict):
+        if value.get("Ref") == parameter or (
+            "Fn::Sub" in value and f"${{{parameter}}}" in str(value["Fn::Sub"]) and key is not None
+        ):
+            if key is not None:
+                yield key
+            return
+        for name, item in value.items():
+            yield from _property_names_referring_to(item, parameter, name if not name.startswith("Fn::") else key)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _property_names_referring_to(item, parameter, key)
+
+
+def _values_the_template_allows(spec: dict[str, Any]) -> list[Any]:
+    """Bounds, halves between them (a Number parameter takes fractions), and any AllowedValues."""
+    if "AllowedValues" in spec:
+        return list(spec["AllowedValues"])
+    low, high = spec["MinValue"], spec["MaxValue"]
+    return [low, high, low + 0.5, high - 0.5, (low + high) / 2 + 0.25]
+
+
+NUMBER_PARAMETERS = [name for name, spec in template_copy()["Parameters"].items() if spec["Type"] == "Number"]
+
+
+@pytest.mark.parametrize("parameter", NUMBER_PARAMETERS)
+def test_every_number_parameter_value_is_taken_by_its_setting_or_refused_at_deploy(
+    template: dict[str, Any], parameter: str
+) -> None:
+    # given
+    spec = template["Parameters"][parameter]
+    settings = [(function, variable) for function, variable, name in parameter_backed_variables() if name == parameter]
+    # then
+    if settings:
+        for function, variable in settings:
+            for value in _values_the_template_allows(spec):
+                parse_one(FUNCTIONS[function], variable, str(value))  # raises SettingsError if refused
+    elif "AllowedValues" in spec:
+        assert all(isinstance(value, int) for value in spec["AllowedValues"])
+    else:
+        assert parameter in RESOURCE_NUMBER_PROPERTIES, f"{parameter}: no setting, no AllowedValues, not listed"
+        names, _ = RESOURCE_NUMBER_PROPERTIES[parameter]
+        used_in = set(_property_names_referring_to(template["Resources"], parameter))
+        assert used_in, f"{parameter} is used nowhere"
+        assert used_in <= names
+
+
+@pytest.mark.parametrize(
+    ("variable", "given", "taken"),
+    [("ALERT_DELAY_SECONDS", "7.5", 8), ("ALERT_DELAY_SECONDS", "7.49", 7), ("ALERT_DELAY_SECONDS", "900", 900)],
+)
+def test_a_fraction_for_a_whole_number_setting_is_the_nearest_whole_number(
+    variable: str, given: str, taken: int
+) -> None:
+    assert parse_one(DetectorSettings, variable, given) == taken
+
+
+@pytest.mark.parametrize(("variable", "given"), [("CLIP_URL_EXPIRY_SECONDS", "3600.5"), ("CLIP_MAX_ATTEMPTS", "2.5")])
+def test_alert_settings_take_fractions_the_template_allows(variable: str, given: str) -> None:
+    assert isinstance(parse_one(AlertSettings, variable, given), int)

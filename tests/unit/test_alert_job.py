@@ -26,7 +26,9 @@ from facewatch.domain.alert_job import (
     AlertJob,
     alert_delay_seconds,
     build_alert_job,
+    mismatch,
 )
+from facewatch.domain.dedup import alert_id_for
 from facewatch.domain.records import parse_face_frame
 from facewatch.domain.sightings import FaceGates, Sighting, judge_frame
 
@@ -64,6 +66,7 @@ def test_the_message_carries_every_field_of_schema_1() -> None:
         "fragment_number": fragment_number(T0),
         "producer_timestamp": T0,
         "server_timestamp": pytest.approx(T0 + 0.294),
+        "frame_offset_seconds": pytest.approx(FRAME_TIME - T0),
         "frame_time": FRAME_TIME,
         "face": {
             "index": 0,
@@ -147,3 +150,26 @@ def test_the_delay_is_the_time_left_clamped_to_the_sqs_range(lag: float, post_ro
     remaining = FRAME_TIME + post_roll + INGEST_MARGIN_SECONDS - (FRAME_TIME + lag)
     if 0 <= remaining <= cap:
         assert remaining <= delay < remaining + 1
+
+
+def test_a_job_the_detector_built_adds_up() -> None:
+    sighting = _sighting(unknown_face())
+    job = build_alert_job(sighting, alert_id_for(sighting.source, sighting.face_index), SEQUENCE_NUMBER, DETECTED_AT)
+
+    assert mismatch(job) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"alert_id": "0123456789abcdef0123456789abcdef"}, "alert_id is not the id of this job's frame and face"),
+        ({"camera_id": "another-camera"}, "camera_id is not the camera of kvs_stream_arn"),
+        ({"frame_time": FRAME_TIME + 60}, "frame_time is not producer_timestamp + frame_offset_seconds"),
+        ({"frame_offset_seconds": 0.5}, "frame_time is not producer_timestamp + frame_offset_seconds"),
+    ],
+)
+def test_a_job_whose_alert_id_or_fields_do_not_belong_together_is_named(change: dict[str, Any], reason: str) -> None:
+    sighting = _sighting(unknown_face())
+    job = build_alert_job(sighting, alert_id_for(sighting.source, sighting.face_index), SEQUENCE_NUMBER, DETECTED_AT)
+
+    assert mismatch(job.model_copy(update=change)) == reason

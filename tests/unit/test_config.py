@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
-from facewatch.config import AlertSettings
+from facewatch.config import AlertSettings, DetectorSettings, SettingsError
 
 REQUIRED = {
     "DEDUP_TABLE_NAME": "facewatch-DedupTable",
     "CLIP_BUCKET_NAME": "facewatch-clips",
     "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:facewatch-AlertTopic",
     "ALERT_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-AlertDLQ",
+    "INDEX_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-IndexQueue",
+    "INDEX_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-IndexDLQ",
     "CAMERA_TABLE_NAME": "facewatch-CameraTable",
 }
 
@@ -65,7 +66,7 @@ def test_full_url_endpoint_keeps_its_scheme_and_port(endpoint: str, url: str) ->
     ],
 )
 def test_garbage_endpoint_is_rejected_at_start(endpoint: str) -> None:
-    with pytest.raises(ValidationError, match="OPENSEARCH_ENDPOINT"):
+    with pytest.raises(SettingsError, match="OPENSEARCH_ENDPOINT"):
         settings(OPENSEARCH_ENDPOINT=endpoint)
 
 
@@ -84,17 +85,44 @@ def test_clip_settings_default_to_the_documented_values() -> None:
 
 
 def test_clip_link_longer_than_a_sigv4_link_can_live_is_rejected() -> None:
-    with pytest.raises(ValidationError, match="CLIP_URL_EXPIRY_SECONDS"):
+    with pytest.raises(SettingsError, match="CLIP_URL_EXPIRY_SECONDS"):
         settings(CLIP_URL_EXPIRY_SECONDS=str(7 * 86_400 + 1))
 
 
 def test_index_prefix_must_be_a_valid_index_name() -> None:
-    with pytest.raises(ValidationError, match="OPENSEARCH_INDEX"):
+    with pytest.raises(SettingsError, match="OPENSEARCH_INDEX"):
         settings(OPENSEARCH_INDEX="Face Alerts")
 
 
 def test_missing_required_setting_is_named() -> None:
     environ = {name: value for name, value in REQUIRED.items() if name != "ALERT_TOPIC_ARN"}
 
-    with pytest.raises(ValidationError, match="ALERT_TOPIC_ARN"):
+    with pytest.raises(SettingsError, match="ALERT_TOPIC_ARN"):
         AlertSettings.from_environ(environ)
+
+
+DETECTOR_REQUIRED = {
+    "DEDUP_TABLE_NAME": "facewatch-DedupTable",
+    "ALERT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/facewatch-AlertQueue",
+    "QUARANTINE_BUCKET_NAME": "facewatch-quarantine",
+}
+
+
+def test_a_malformed_value_is_one_line_naming_the_variable_and_the_value() -> None:
+    with pytest.raises(SettingsError) as raised:
+        DetectorSettings.from_environ({**DETECTOR_REQUIRED, "MIN_FACE_CONFIDENCE": "ninety"})
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "MIN_FACE_CONFIDENCE='ninety'" in message
+    assert message.startswith("invalid environment for DetectorSettings: ")
+
+
+def test_every_bad_variable_is_named_in_the_same_error() -> None:
+    environ = {"DEDUP_TABLE_NAME": "t", "QUARANTINE_BUCKET_NAME": "b", "DEDUP_WINDOW_SECONDS": "-1"}
+
+    with pytest.raises(SettingsError) as raised:
+        DetectorSettings.from_environ(environ)
+
+    assert "ALERT_QUEUE_URL is not set" in str(raised.value)
+    assert "DEDUP_WINDOW_SECONDS='-1'" in str(raised.value)

@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.support.records import CAMERA_ID, T0, kvs_stream_arn
 
-from facewatch.domain.dedup import ALERT_ID_HEX_CHARS, DedupWindow, alert_id_for
+from facewatch.domain.dedup import (
+    ALERT_ID_HEX_CHARS,
+    CameraWindows,
+    DedupWindow,
+    LateReason,
+    Placement,
+    alert_id_for,
+    place_sighting,
+)
 from facewatch.domain.records import VideoSource
 
 WINDOW_SECONDS = 60.0
@@ -77,7 +85,7 @@ def test_a_window_opens_at_the_sighting_and_lasts_the_window() -> None:
         pytest.param(T0 + 59.999, "b" * 32, True, id="just-before-the-end"),
         pytest.param(T0 + 60, "b" * 32, False, id="at-the-end"),
         pytest.param(T0 + 61, "b" * 32, False, id="after"),
-        pytest.param(T0 - 5, "b" * 32, True, id="late-record-from-before-the-window"),
+        pytest.param(T0 - 5, "b" * 32, False, id="late-record-from-before-the-window-is-placed-elsewhere"),
         pytest.param(T0, "a" * 32, False, id="the-opening-record-redelivered"),
     ],
 )
@@ -111,3 +119,45 @@ def test_alerts_in_time_order_are_at_least_a_window_apart_and_cover_every_sighti
     for frame_time in frame_times:
         opener = max(t for t in raised if t <= frame_time)
         assert frame_time - opener < WINDOW_SECONDS
+
+
+CURRENT = DedupWindow.opened_by(CAMERA_ID, T0 + 200, "c" * 32, WINDOW_SECONDS)  # [200, 260)
+PREVIOUS = DedupWindow.opened_by(CAMERA_ID, T0 + 100, "p" * 32, WINDOW_SECONDS)  # [100, 160)
+REMEMBERED = CameraWindows(current=CURRENT, previous=PREVIOUS)
+
+
+def _place(offset: float, alert_id: str = "x" * 32, windows: CameraWindows = REMEMBERED) -> Placement:
+    return place_sighting(windows, T0 + offset, alert_id, WINDOW_SECONDS)
+
+
+def test_a_sighting_in_the_previous_window_is_suppressed_by_it_as_it_would_have_been_in_order() -> None:
+    assert _place(130) == Placement(suppressed_by=PREVIOUS)
+
+
+def test_a_late_sighting_between_the_remembered_windows_with_room_for_its_own_opens_a_late_window() -> None:
+    # [160, 200) ends as the current window [200, 260) starts, and starts as the previous one ends
+    assert place_sighting(REMEMBERED, T0 + 160, "x" * 32, 40.0) == Placement(late_window=True)
+
+
+def test_frame_t_behind_a_window_opened_at_t_plus_61_opens_its_own_window() -> None:
+    windows = CameraWindows(current=DedupWindow.opened_by(CAMERA_ID, T0 + 61, "c" * 32, WINDOW_SECONDS), previous=None)
+
+    assert _place(0, windows=windows) == Placement(late_window=True)
+
+
+def test_a_late_sighting_whose_window_would_overlap_the_alerted_one_is_counted_on_it() -> None:
+    assert _place(170) == Placement(late_on=CURRENT, late_reason=LateReason.OVERLAPS_ALERTED_WINDOW)
+
+
+def test_a_sighting_older_than_every_remembered_window_is_counted_with_its_reason() -> None:
+    assert _place(50) == Placement(late_on=PREVIOUS, late_reason=LateReason.OLDER_THAN_REMEMBERED)
+
+
+def test_the_redelivered_opener_of_either_window_is_told_it_opened_it() -> None:
+    assert _place(200, alert_id=CURRENT.alert_id) == Placement(opened=CURRENT)
+    assert _place(100, alert_id=PREVIOUS.alert_id) == Placement(opened=PREVIOUS)
+
+
+def test_a_sighting_at_or_after_the_current_end_goes_for_the_next_window() -> None:
+    assert _place(260) == Placement(next_window=True)
+    assert _place(230) == Placement(suppressed_by=CURRENT)

@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from tests.alert_support import CLIP_BUCKET, CLIP_URL, SEOUL_LOBBY, alert_context, sample_job
 
 from facewatch.domain.cameras import CameraPlace
@@ -207,3 +208,9 @@ def test_attributes_leave_out_site_and_zone_when_unknown() -> None:
         "camera_id": {"DataType": "String", "StringValue": "seoul-hq-lobby-01"},
         "event_type": {"DataType": "String", "StringValue": "unknown_face"},
     }
+
+
+@pytest.mark.parametrize("name", ["Lobby\nClip: https://evil.example/x.mp4", "Lobby\u2028Clip", "Lobby\x1b[2J", " "])
+def test_a_registry_field_that_is_not_one_line_of_text_is_refused(name: str) -> None:
+    with pytest.raises(ValidationError, match="one line of text"):
+        CameraPlace(camera_id="cam", display_name=name)

@@ -21,7 +21,14 @@ CLIENT_CONFIG = Config(
 )
 # botocore still presigns S3 links with SigV2 in us-east-1; S3 refuses SigV2 for buckets created after
 # June 2020, so the clip links are SigV4 (which also caps them at 7 days, as CLIP_URL_EXPIRY_SECONDS does).
-SERVICE_CONFIG = {"s3": CLIENT_CONFIG.merge(Config(signature_version="s3v4"))}
+#
+# SNS Publish is not idempotent: an SDK retry after a lost answer or a 5xx (SNS may have delivered it) sends the
+# alert again. The alert topic's client makes one attempt; the alert stage decides what a failure means
+# (adapters/notifier.py) and SQS redelivers the job when it is safe to publish again.
+SERVICE_CONFIG = {
+    "s3": CLIENT_CONFIG.merge(Config(signature_version="s3v4")),
+    "sns": CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1})),
+}
 
 
 @cache

@@ -32,15 +32,27 @@ class StoredClip:
     get_clip_seconds: float
 
 
-class _CountingReader:
-    """Wraps GetClip's streaming payload so S3 reads it in chunks (clips reach 100 MB) and we learn its size."""
+# Read before the upload starts: an empty GetClip body is refused without writing anything to S3.
+FIRST_CHUNK_BYTES = 64 * 1024
 
-    def __init__(self, stream: Any) -> None:
+
+class _CountingReader:
+    """Wraps GetClip's streaming payload so S3 reads it in chunks (clips reach 100 MB) and we learn its size.
+    The first chunk, already read, is handed out first."""
+
+    def __init__(self, stream: Any, first: bytes) -> None:
         self._stream = stream
+        self._first = first
         self.size_bytes = 0
 
     def read(self, size: int = -1) -> bytes:
-        chunk: bytes = self._stream.read(size)
+        chunk: bytes
+        if not self._first:
+            chunk = self._stream.read(size)
+        elif size < 0:
+            chunk, self._first = self._first + self._stream.read(), b""
+        else:
+            chunk, self._first = self._first[:size], self._first[size:]
         self.size_bytes += len(chunk)
         return chunk
 
@@ -98,7 +110,14 @@ class ClipStore:
             self._media.pop(stream_arn, None)
             raise ClipUnavailableError(type(error).__name__) from error
         elapsed = time.monotonic() - started
-        payload = _CountingReader(response["Payload"])
+        try:
+            first = response["Payload"].read(FIRST_CHUNK_BYTES)
+        except BotoCoreError as error:  # the stream broke before any byte arrived
+            raise ClipUnavailableError(type(error).__name__) from error
+        if not first:
+            # KVS answered with no media: nothing is stored (no 0-byte object under the alert's key).
+            raise ClipUnavailableError("EmptyClip")
+        payload = _CountingReader(response["Payload"], first)
         try:
             self._s3.get().upload_fileobj(
                 Fileobj=payload,  # type: ignore[arg-type]
@@ -108,8 +127,6 @@ class ClipStore:
             )
         except (ClientError, BotoCoreError) as error:
             raise ClipUnavailableError(aws.error_code(error)) from error
-        if payload.size_bytes == 0:
-            raise ClipUnavailableError("EmptyClip")
         return StoredClip(size_bytes=payload.size_bytes, get_clip_seconds=elapsed)
 
     def presign(self, key: str, expires_in_seconds: int) -> str:

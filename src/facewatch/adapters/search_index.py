@@ -14,12 +14,20 @@ from facewatch.domain.document import index_name, index_template
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
-OPENSEARCH_TIMEOUT_SECONDS = 10
+# Per request (connect, then read). A timed-out request is not retried by the client (IndexQueue retries it
+# with a backoff), so one document costs at most two requests' timeouts (index template, then document):
+# IndexJobs' BatchSize x that stays inside AlertFunction's Timeout.
+OPENSEARCH_TIMEOUT_SECONDS = 5
 OPENSEARCH_SERVICE = "es"  # managed domains; "aoss" would be OpenSearch Serverless
 
 
 class IndexUnavailableError(Exception):
-    """OpenSearch did not take the document (refused, timed out, or answered with an error)."""
+    """OpenSearch did not take the document (refused, timed out, or answered with an error); `code` names
+    the opensearch-py exception."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class AlertIndex:
@@ -50,8 +58,8 @@ class AlertIndex:
                 verify_certs=https,
                 connection_class=RequestsHttpConnection,
                 timeout=OPENSEARCH_TIMEOUT_SECONDS,
-                max_retries=1,
-                retry_on_timeout=True,
+                max_retries=1,  # a refused connection or a 502/503/504, once
+                retry_on_timeout=False,
             )
         return self._client
 

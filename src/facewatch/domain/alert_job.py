@@ -7,7 +7,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from facewatch.domain.records import MAX_EPOCH_SECONDS, MAX_FRAME_OFFSET_SECONDS, MIN_EPOCH_SECONDS
+from facewatch.domain.cameras import camera_id_problem
+from facewatch.domain.dedup import alert_id_for
+from facewatch.domain.records import (
+    MAX_EPOCH_SECONDS,
+    MAX_FRAME_OFFSET_SECONDS,
+    MIN_EPOCH_SECONDS,
+    MalformedRecordError,
+    VideoSource,
+    camera_id_from_stream_arn,
+)
 from facewatch.domain.sightings import Sighting
 from facewatch.domain.snapshot import EdgeSnapshot
 
@@ -61,6 +70,8 @@ class AlertJob(_Job):
     fragment_number: str = Field(min_length=1, max_length=128, pattern=r"^[0-9]+$")
     producer_timestamp: JobTime
     server_timestamp: JobTime
+    # The frame's offset in its fragment, as Rekognition gave it: the alert id is derived from it.
+    frame_offset_seconds: float = Field(ge=0, le=MAX_FRAME_OFFSET_SECONDS)
     frame_time: JobTime
     face: TriggeringFace
     faces_in_frame: int = Field(ge=1)
@@ -79,6 +90,41 @@ class AlertJob(_Job):
         unset = {name for name in _OPTIONAL_FIELDS if getattr(self, name) is None}
         return self.model_dump_json(by_alias=True, exclude=unset)
 
+    @property
+    def source(self) -> VideoSource:
+        return VideoSource(
+            stream_arn=self.kvs_stream_arn,
+            camera_id=self.camera_id,
+            fragment_number=self.fragment_number,
+            producer_timestamp=self.producer_timestamp,
+            server_timestamp=self.server_timestamp,
+            frame_offset_seconds=self.frame_offset_seconds,
+        )
+
+
+def mismatch(job: AlertJob) -> str | None:
+    """Why the job's alert id and fields do not belong together, or None when they do.
+
+    The detector derives the alert id from the frame's own source (facewatch.domain.dedup.alert_id_for) and
+    the camera id from the stream ARN; recomputing both tells a job the detector built from one that names
+    another alert (whose notification and document it would otherwise take over) or another camera. The
+    reason names fields, never their values.
+    """
+    try:
+        camera_id = camera_id_from_stream_arn(job.kvs_stream_arn)
+    except MalformedRecordError:
+        return "kvs_stream_arn is not a Kinesis video stream ARN"
+    if camera_id != job.camera_id:
+        return "camera_id is not the camera of kvs_stream_arn"
+    unsafe = camera_id_problem(camera_id)
+    if unsafe is not None:
+        return f"camera_id {unsafe}"
+    if job.producer_timestamp + job.frame_offset_seconds != job.frame_time:
+        return "frame_time is not producer_timestamp + frame_offset_seconds"
+    if alert_id_for(job.source, job.face.index) != job.alert_id:
+        return "alert_id is not the id of this job's frame and face"
+    return None
+
 
 _OPTIONAL_FIELDS = ("arrived_at", "edge_snapshot")
 
@@ -96,6 +142,7 @@ def build_alert_job(
         fragment_number=source.fragment_number,
         producer_timestamp=source.producer_timestamp,
         server_timestamp=source.server_timestamp,
+        frame_offset_seconds=source.frame_offset_seconds,
         frame_time=source.frame_time,
         face=TriggeringFace(
             index=sighting.face_index,

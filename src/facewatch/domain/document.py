@@ -1,14 +1,42 @@
-"""The alert's searchable record in OpenSearch: versioned document, index name and index template."""
+"""The alert's searchable record in OpenSearch: versioned document, the index job that carries it to the
+indexer (IndexQueue), index name and index template."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from facewatch.domain.alert_job import JobTime
 from facewatch.domain.notification import AlertContext, iso_utc
 
 ALERT_DOCUMENT_SCHEMA = 1
 INDEX_TEMPLATE_VERSION = 1
+# Attempts to index a document before it is dead-lettered with the reason (IndexQueue's maxReceiveCount is
+# higher, a backstop); between them a growing backoff, so an outage of about an hour is ridden out.
+INDEX_MAX_ATTEMPTS = 8
+INDEX_RETRY_BASE_SECONDS = 30
+INDEX_RETRY_MAX_SECONDS = 900
+
+
+class IndexJob(BaseModel):
+    """What the alerter queues on IndexQueue once the alert is notified: the finished document."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+
+    schema_version: Literal[1] = Field(default=1, alias="schema")
+    alert_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$")
+    camera_id: str = Field(min_length=1, max_length=256)
+    frame_time: JobTime
+    document: dict[str, Any]
+
+    def to_message(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+
+def index_retry_delay_seconds(receive_count: int) -> int:
+    return int(min(INDEX_RETRY_MAX_SECONDS, INDEX_RETRY_BASE_SECONDS * 2 ** max(0, receive_count - 1)))
 
 
 def index_name(prefix: str, frame_time: float) -> str:

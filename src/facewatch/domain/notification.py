@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from facewatch.domain.alert_job import AlertJob
-from facewatch.domain.cameras import CameraPlace
+from facewatch.domain.cameras import CameraPlace, one_line
 from facewatch.domain.clip import ClipOutcome
 
 EVENT_TYPE = "unknown_face"
@@ -97,7 +97,8 @@ def compose_email(context: AlertContext) -> str:
         "",
         "Further sightings on this camera within the dedup window are not alerted again.",
     ]
-    return "\n".join(lines)
+    # Every line is made one line again: whatever a registry entry or a reason holds cannot add one.
+    return "\n".join(one_line(line) for line in lines)
 
 
 def alert_notice(context: AlertContext) -> dict[str, Any]:

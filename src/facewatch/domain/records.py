@@ -6,12 +6,14 @@ reason that names the offending field but never echoes its value (no face data o
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from facewatch.domain.cameras import camera_id_problem
 from facewatch.domain.snapshot import EdgeSnapshot, edge_snapshot_from_record
 
 # A Kinesis record's data blob is at most 1 MiB (Kinesis PutRecord limit); anything bigger is not ours.
@@ -36,12 +38,24 @@ _KVS_STREAM_ARN = re.compile(
 )
 
 
+class QuarantineReason(enum.StrEnum):
+    """The class of a quarantine reason (metric QuarantinedRecords_<class>, per camera)."""
+
+    MALFORMED = "malformed"  # not a face-search record
+    FUTURE_STAMPED = "future_stamped"  # frame time ahead of the record's arrival: the camera's clock
+    UNSAFE_CAMERA_ID = "unsafe_camera_id"  # a stream name that is not a safe camera id
+
+
 class MalformedRecordError(ValueError):
     """The record is not a face-search record; `reason` says why without quoting its content."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(
+        self, reason: str, kind: QuarantineReason = QuarantineReason.MALFORMED, camera_id: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
+        self.camera_id = camera_id  # when the record names a (safe) camera
 
 
 class _Strict(BaseModel):
@@ -152,7 +166,13 @@ def camera_id_from_stream_arn(stream_arn: str) -> str:
     match = _KVS_STREAM_ARN.fullmatch(stream_arn)
     if match is None:
         raise MalformedRecordError("InputInformation.KinesisVideo.StreamArn: not a Kinesis video stream ARN")
-    return match.group("name")
+    camera_id = match.group("name")
+    problem = camera_id_problem(camera_id)
+    if problem is not None:
+        raise MalformedRecordError(
+            f"InputInformation.KinesisVideo.StreamArn: the stream name {problem}", QuarantineReason.UNSAFE_CAMERA_ID
+        )
+    return camera_id
 
 
 def _describe(error: ValidationError) -> str:
@@ -195,5 +215,7 @@ def check_frame_time(frame: FaceFrame, arrived_at: float) -> None:
     if ahead > MAX_FRAME_TIME_AHEAD_OF_ARRIVAL_SECONDS:
         raise MalformedRecordError(
             f"InputInformation.KinesisVideo: frame time is {ahead:.0f} s after the record reached Kinesis "
-            f"(more than {MAX_FRAME_TIME_AHEAD_OF_ARRIVAL_SECONDS:.0f} s: wrong producer clock?)"
+            f"(more than {MAX_FRAME_TIME_AHEAD_OF_ARRIVAL_SECONDS:.0f} s: wrong producer clock?)",
+            QuarantineReason.FUTURE_STAMPED,
+            frame.source.camera_id,
         )

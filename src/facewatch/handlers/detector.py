@@ -7,7 +7,7 @@ import binascii
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -15,12 +15,13 @@ from facewatch.adapters.alert_queue import AlertQueue
 from facewatch.adapters.dedup_windows import DedupWindows
 from facewatch.adapters.quarantine import Quarantine
 from facewatch.config import detector_settings
+from facewatch.handlers.ordered_batch import OrderedKinesisProcessor
 from facewatch.observability import logger, metrics, tracer
-from facewatch.services.detect import Detector, StreamRecord, publish_metrics
+from facewatch.services.detect import Detector, StreamRecord, publish_camera_metrics, publish_metrics
 
-# A failing record is reported in batchItemFailures; Lambda checkpoints at the lowest failed sequence
-# number and redelivers from there. Never raise for a whole batch: that would retry good records too.
-processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
+# A failing record and every record after it are reported in batchItemFailures; Lambda checkpoints at
+# the lowest failed sequence number and redelivers from there, so the shard is processed in order.
+processor = OrderedKinesisProcessor()
 
 
 @cache
@@ -64,5 +65,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         response = process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
+        tally.not_processed = processor.not_processed
     publish_metrics(tally)
+    publish_camera_metrics(tally)
     return dict(response)

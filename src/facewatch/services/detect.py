@@ -2,14 +2,21 @@
 
 Per record: parse (or quarantine), judge the faces, and for a sighting claim the camera's window and
 queue the alert job. Records without a sighting make no AWS call; a camera whose window is known in
-this container is suppressed without one. Any AWS error propagates so the batch processor reports
-the record as failed and Lambda redelivers it (from the lowest failed sequence number).
+this container is suppressed without one. Any AWS error is logged (camera id, alert id, error code,
+failure class; never the record) and propagates, so the batch processor reports the record as failed,
+stops there (handlers/ordered_batch.py) and Lambda redelivers from it, in order.
+
+A sighting older than the camera's current window (records out of order) is placed by
+facewatch.domain.dedup.place_sighting: suppressed by the window it falls in, a late window of its own
+(an alert), or counted on a window with a named reason (LateSightings_<reason>, late_count).
 
 Suppressed sightings are counted per window and written once per window (services/suppression.py).
 """
 
 from __future__ import annotations
 
+import enum
+import json
 import math
 import time
 from collections import Counter
@@ -18,20 +25,37 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.base import MetricManager
 
+from facewatch.adapters import aws
 from facewatch.adapters.alert_queue import AlertQueue
 from facewatch.adapters.dedup_windows import DedupWindows
 from facewatch.adapters.quarantine import Quarantine, QuarantinedInput
 from facewatch.config import DetectorSettings
 from facewatch.domain.alert_job import alert_delay_seconds, build_alert_job
-from facewatch.domain.dedup import DedupWindow, alert_id_for
-from facewatch.domain.records import MalformedRecordError, check_frame_time, parse_face_frame
+from facewatch.domain.dedup import DedupWindow, LateReason, alert_id_for, place_sighting
+from facewatch.domain.records import MalformedRecordError, QuarantineReason, check_frame_time, parse_face_frame
 from facewatch.domain.sightings import DropReason, judge_frame
 from facewatch.observability import logger, metrics
 from facewatch.services.suppression import SuppressedCounts
 
 # Bound on the per-container window cache and pending counts; a stack has at most a few hundred cameras.
 MAX_CACHED_CAMERAS = 10_000
+# Conditional writes one sighting may take to find its window: the camera's item changes between two
+# of them only when another container claims the same camera at the same moment.
+MAX_CLAIM_ROUNDS = 3
+
+
+class FailureClass(enum.StrEnum):
+    """The step a record failed in (metric RecordsFailed_<class>, log field `failure`)."""
+
+    QUARANTINE = "quarantine"  # S3 PutObject of a malformed record
+    CLAIM = "claim"  # DynamoDB UpdateItem of the camera's window
+    SEND = "send"  # SQS SendMessage of the alert job
+
+
+class ClaimContendedError(RuntimeError):
+    """The camera's window kept changing under this claim: the record fails and is retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +80,11 @@ class BatchTally:
     suppressed: int = 0
     malformed: int = 0
     dropped: Counter[DropReason] = field(default_factory=Counter)
+    late: Counter[LateReason] = field(default_factory=Counter)
+    late_alerts: int = 0  # alerts raised by late windows (also in `alerts`)
+    failed: Counter[FailureClass] = field(default_factory=Counter)
+    quarantined: Counter[tuple[str, QuarantineReason]] = field(default_factory=Counter)  # camera, reason class
+    not_processed: int = 0  # records after a failed one, left for the redelivery (ordered processing)
 
 
 @dataclass(slots=True)
@@ -106,8 +135,12 @@ class Detector:
             frame = parse_face_frame(record.data)
             check_frame_time(frame, record.arrived_at)
         except MalformedRecordError as error:
-            self._quarantine_record(record, error.reason)
+            # The stack's data streams are named as their camera: a record naming none counts against its stream.
+            camera_id = error.camera_id or record.stream_name
+            with self._failing(FailureClass.QUARANTINE, record, camera_id):
+                self._quarantine_record(record, error.reason)
             tally.malformed += 1
+            tally.quarantined[camera_id, error.kind] += 1
             return
         verdict = judge_frame(frame, self._gates)
         tally.dropped.update(verdict.dropped)
@@ -130,12 +163,10 @@ class Detector:
                 return  # the same record redelivered to this container: its job is already queued
         # The camera's next window: what the ended ones suppressed is written first, then the claim.
         self._suppressed.flush_ended(camera_id, frame_time)
-        claim = self._windows.claim(
-            DedupWindow.opened_by(camera_id, frame_time, alert_id, self._settings.dedup_window_seconds)
-        )
-        self._remember(_KnownWindow(claim.window, job_sent=False))
-        if not claim.won:
-            self._suppress(claim.window)
+        window = DedupWindow.opened_by(camera_id, frame_time, alert_id, self._settings.dedup_window_seconds)
+        with self._failing(FailureClass.CLAIM, record, camera_id, alert_id):
+            opened = self._open(window)
+        if opened is None:
             return
         now = self._clock()
         job = build_alert_job(sighting, alert_id, record.sequence_number, detected_at=now, arrived_at=record.arrived_at)
@@ -145,8 +176,12 @@ class Detector:
             self._settings.clip_post_roll_seconds,
             self._settings.alert_delay_seconds,
         )
-        self._queue.send(job, delay_seconds=delay)
-        self._remember(_KnownWindow(claim.window, job_sent=True))
+        with self._failing(FailureClass.SEND, record, camera_id, alert_id):
+            self._queue.send(job, delay_seconds=delay)
+        if opened == "current":
+            self._remember(_KnownWindow(window, job_sent=True))
+        else:
+            tally.late_alerts += 1
         tally.alerts += 1
         logger.info(
             "alert raised",
@@ -155,6 +190,71 @@ class Detector:
                 "alert_id": alert_id,
                 "frame_time": frame_time,
                 "delay_s": delay,
+                "late_window": opened == "late",
+            },
+        )
+
+    def _open(self, window: DedupWindow) -> str | None:
+        """Claims `window` for its sighting: "current" or "late" when the sighting opens (or, redelivered,
+        had opened) a window and its job must be sent; None when it was suppressed or counted late."""
+        claim, late = self._windows.claim(window), False
+        for _ in range(MAX_CLAIM_ROUNDS):
+            if claim.won:
+                if not late:
+                    self._remember(_KnownWindow(window, job_sent=False))
+                return "late" if late else "current"
+            assert claim.stored is not None  # a lost claim carries the stored windows
+            stored = claim.stored
+            known = self._known.get(window.camera_id)
+            if known is None or known.window != stored.current:
+                self._remember(_KnownWindow(stored.current, job_sent=False))
+            placement = place_sighting(stored, window.start, window.alert_id, self._settings.dedup_window_seconds)
+            if placement.opened is not None:
+                return "current" if placement.opened == stored.current else "late"
+            if placement.suppressed_by is not None:
+                self._suppress(placement.suppressed_by)
+                return None
+            if placement.late_on is not None and placement.late_reason is not None:
+                self._count_late(placement.late_on, placement.late_reason, window)
+                return None
+            if placement.next_window:
+                claim, late = self._windows.claim(window), False
+            else:
+                claim, late = self._windows.claim_late(window, before=stored.current), True
+        raise ClaimContendedError(f"camera window still contended after {MAX_CLAIM_ROUNDS} conditional writes")
+
+    @contextmanager
+    def _failing(
+        self, failure: FailureClass, record: StreamRecord, camera_id: str | None = None, alert_id: str | None = None
+    ) -> Iterator[None]:
+        """Logs and counts an exception of one step (ids and error code only, never the record), re-raised."""
+        try:
+            yield
+        except Exception as error:
+            self._tally.failed[failure] += 1
+            logger.error(
+                "record failed",
+                extra={
+                    "failure": failure.value,
+                    "code": aws.error_code(error),
+                    "camera_id": camera_id,
+                    "alert_id": alert_id,
+                    "shard_id": record.shard_id,
+                    "sequence_number": record.sequence_number,
+                },
+            )
+            raise
+
+    def _count_late(self, window: DedupWindow, reason: LateReason, sighting_window: DedupWindow) -> None:
+        self._tally.late[reason] += 1
+        self._suppressed.add(window, late=True)
+        logger.info(
+            "late sighting counted on a window",
+            extra={
+                "camera_id": window.camera_id,
+                "alert_id": window.alert_id,
+                "reason": reason.value,
+                "frame_time": sighting_window.start,
             },
         )
 
@@ -191,5 +291,27 @@ def publish_metrics(tally: BatchTally) -> None:
     metrics.add_metric(name="AlertsRaised", unit=MetricUnit.Count, value=tally.alerts)
     metrics.add_metric(name="SuppressedByWindow", unit=MetricUnit.Count, value=tally.suppressed)
     metrics.add_metric(name="MalformedRecords", unit=MetricUnit.Count, value=tally.malformed)
+    metrics.add_metric(name="LateWindowAlerts", unit=MetricUnit.Count, value=tally.late_alerts)
+    metrics.add_metric(name="RecordsNotProcessed", unit=MetricUnit.Count, value=tally.not_processed)
     for reason in DropReason:
         metrics.add_metric(name=f"FacesDropped_{reason.value}", unit=MetricUnit.Count, value=tally.dropped[reason])
+    for late in LateReason:
+        metrics.add_metric(name=f"LateSightings_{late.value}", unit=MetricUnit.Count, value=tally.late[late])
+    for failure in FailureClass:
+        metrics.add_metric(name=f"RecordsFailed_{failure.value}", unit=MetricUnit.Count, value=tally.failed[failure])
+
+
+def publish_camera_metrics(tally: BatchTally) -> None:
+    """Per camera with quarantined records in the batch, one EMF document (dimensions service, CameraId):
+    QuarantinedRecords, which the camera's alarm watches, and QuarantinedRecords_<reason class>."""
+    per_camera: dict[str, Counter[QuarantineReason]] = {}
+    for (camera_id, reason), count in tally.quarantined.items():
+        per_camera.setdefault(camera_id, Counter())[reason] += count
+    for camera_id, reasons in per_camera.items():
+        # A metric set of its own (Powertools' single_metric holds one metric): the batch's set has no CameraId.
+        camera_metrics = MetricManager(namespace=metrics.namespace)
+        camera_metrics.add_dimension(name="CameraId", value=camera_id)
+        camera_metrics.add_metric(name="QuarantinedRecords", unit=MetricUnit.Count, value=reasons.total())
+        for reason, count in reasons.items():
+            camera_metrics.add_metric(name=f"QuarantinedRecords_{reason.value}", unit=MetricUnit.Count, value=count)
+        print(json.dumps(camera_metrics.serialize_metric_set(), separators=(",", ":")))  # EMF: a line on stdout

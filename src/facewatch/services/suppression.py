@@ -24,6 +24,7 @@ class _PendingCount:
 
     window_end: float
     count: int = 0
+    late: int = 0  # late sightings counted on this window (domain.dedup.LateReason)
 
 
 class SuppressedCounts:
@@ -35,8 +36,8 @@ class SuppressedCounts:
         # A camera normally has one entry (its current window); more only while a write keeps failing.
         self._pending: dict[str, dict[str, _PendingCount]] = {}
 
-    def add(self, window: DedupWindow) -> None:
-        """Counts one suppressed sighting against its window: no AWS call."""
+    def add(self, window: DedupWindow, *, late: bool = False) -> None:
+        """Counts one suppressed (or late) sighting against its window: no AWS call."""
         windows = self._pending.get(window.camera_id)
         if windows is None:
             if len(self._pending) >= self._max_cameras:
@@ -45,7 +46,10 @@ class SuppressedCounts:
         pending = windows.get(window.alert_id)
         if pending is None:
             pending = windows[window.alert_id] = _PendingCount(window.end)
-        pending.count += 1
+        if late:
+            pending.late += 1
+        else:
+            pending.count += 1
 
     def flush_all_ended(self, event_time: float) -> None:
         for camera_id in list(self._pending):
@@ -60,7 +64,7 @@ class SuppressedCounts:
             if pending.window_end > event_time:
                 continue
             try:
-                self._windows.add_suppressed(alert_id, pending.count, self._clock())
+                self._windows.add_suppressed(alert_id, pending.count, self._clock(), late=pending.late)
             except Exception as error:  # a counter never fails a record; the metric has the number
                 logger.warning(
                     "suppressed count not stored, kept for the next flush",
