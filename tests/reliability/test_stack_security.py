@@ -50,6 +50,7 @@ POWERTOOLS_LOG_KEYS = {
     "xray_trace_id",
     "sampling_rate",
 }
+LATENCY = ("frame_to_arrival", "arrival_to_detector", "detector_to_phase1", "phase1_to_phase2")
 FACEWATCH_LOG_KEYS = {
     "camera_id",
     "alert_id",
@@ -66,6 +67,10 @@ FACEWATCH_LOG_KEYS = {
     "retry_in_s",
     "index",
     "late_window",
+    "phase",
+    "snapshot_status",
+    "latency",
+    *(f"latency.{name}" for name in LATENCY),
 }
 BOX = {"width", "height", "left", "top"}
 # The alert job between the stages. Pose and quality are scores of the face, not identity; nothing
@@ -84,6 +89,9 @@ JOB_FIELDS = {
     "unmatched_faces_in_frame",
     "kinesis_sequence_number",
     "detected_at",
+    "arrived_at",
+    "edge_snapshot",
+    *(f"edge_snapshot.{name}" for name in ("bucket", "key", "problem")),
     "face",
     *(f"face.{name}" for name in ("index", "confidence", "bounding_box", "quality", "pose")),
     *(f"face.bounding_box.{name}" for name in BOX),
@@ -112,6 +120,24 @@ NOTICE_FIELDS = {
     "kvs",
     "kvs.stream_arn",
     "kvs.fragment_number",
+    "sequence",
+    "first_notified_at",
+    "snapshot",
+    *(
+        f"snapshot.{name}"
+        for name in (
+            "status",
+            "source",
+            "frame_s3_uri",
+            "crop_s3_uri",
+            "frame_url",
+            "crop_url",
+            "url_expires_at",
+            "reason",
+        )
+    ),
+    "latency_seconds",
+    *(f"latency_seconds.{name}" for name in LATENCY),
 }
 DOCUMENT_FIELDS = {
     "schema",
@@ -132,13 +158,21 @@ DOCUMENT_FIELDS = {
     "detected_at",
     "notified_at",
     "alert_latency_seconds",
+    "phase",
+    "snapshot_status",
+    "snapshot_reason",
+    "snapshot_key",
+    "crop_key",
+    "clip_notified_at",
+    "latency_seconds",
+    *(f"latency_seconds.{name}" for name in LATENCY),
     "bounding_box",
     *(f"bounding_box.{name}" for name in BOX),
     "location",
     *(f"location.{name}" for name in ("site", "floor", "zone", "display_name", "timezone")),
 }
 # "facewatch: unknown face on <display name> (<camera id>) at <site>, HH:MM:SS UTC"
-SUBJECT = re.compile(r"facewatch: unknown face on [a-z]+ \(exposure-[a-z]+\) at HQ, \d\d:\d\d:\d\d UTC")
+SUBJECT = re.compile(r"facewatch: (clip of )?unknown face on [a-z]+ \(exposure-[a-z]+\) at HQ, \d\d:\d\d:\d\d UTC")
 CLIP_METADATA = {"alert-id", "camera-id", "frame-time"}
 
 
@@ -207,8 +241,14 @@ def test_log_lines_have_the_powertools_and_facewatch_fields_only(everything_writ
     for line in logs:
         assert set(line) <= POWERTOOLS_LOG_KEYS | FACEWATCH_LOG_KEYS, line
     for line in metrics:
-        # An EMF line holds the metrics, the metadata and the dimension, nothing else.
-        assert set(line) == {"_aws", "service", *emf_metric_names(line)}, line
+        # An EMF line holds the metrics, the metadata and the dimensions, nothing else.
+        dimensions = {
+            name
+            for directive in line["_aws"]["CloudWatchMetrics"]
+            for dimension_set in directive["Dimensions"]
+            for name in dimension_set
+        }
+        assert set(line) == {"_aws", *dimensions, *emf_metric_names(line)}, line
     plain = [line for line in everything_written["log lines"] if not line.startswith("{")]
     assert all(line.startswith(("START ", "END ", "REPORT ")) for line in plain), plain
 
@@ -240,5 +280,5 @@ def test_every_checkov_suppression_says_why_next_to_its_resource() -> None:
     ]
     assert skips, "the template suppresses nothing: drop this test, or it no longer sees the suppressions"
     for logical_id, skip in skips:
-        assert str(skip.get("id", "")).startswith("CKV_"), (logical_id, skip)
+        assert str(skip.get("id", "")).startswith(("CKV_", "CKV2_")), (logical_id, skip)
         assert len(str(skip.get("comment", "")).split()) >= 8, f"{logical_id} suppresses {skip['id']} without a reason"
