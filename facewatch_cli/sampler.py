@@ -66,6 +66,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _option(run, "--stream-name", required=True, help="the camera's Kinesis data stream (the detector reads it)")
     _option(run, "--collection-id", required=True, help="the employee face collection to search")
     _option(run, "--kvs-stream-arn", help="the camera's Kinesis video stream ARN (default: DescribeStream)")
+    _option(
+        run,
+        "--snapshot-bucket",
+        help="the stack's ClipBucketName: each analysed frame goes to edge/<camera>/ there, the alert's snapshot",
+    )
     _option(run, "--fps", type=float, default=DEFAULTS.frames_per_second, help="frames sampled per second")
     _option(
         run,
@@ -146,6 +151,7 @@ def settings_from(args: argparse.Namespace, source: str) -> SamplerSettings:
             stream_name=args.stream_name,
             collection_id=args.collection_id,
             kvs_stream_arn=args.kvs_stream_arn or None,
+            snapshot_bucket=args.snapshot_bucket or None,
             frames_per_second=args.fps,
             face_match_threshold=args.face_match_threshold,
             detect_faces=DetectFacesMode(args.detect_faces),
