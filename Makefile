@@ -78,6 +78,7 @@ invoke: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.local_detector
+	$(PY) -m benchmarks.two_phase
 	$(PY) -m benchmarks.cost_image_mode
 
 deploy: build
