@@ -13,7 +13,6 @@ from tests.alert_support import (
     CLIP_MAX_ATTEMPTS,
     AlertWorld,
     alert_world,
-    failed_ids,
     invoke_alerter,
     sample_job,
 )
