@@ -69,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     show(throughput.tables(results["throughput"]))
     results["call_economy"] = call_economy.run(quick=args.quick)
     show(call_economy.tables(results["call_economy"]))
-    results["cold_start"] = cold_start.run(repetitions=1 if args.quick else 5)
+    results["cold_start"] = cold_start.run(
+        repetitions=1 if args.quick else 5, whole_process_runs=1 if args.quick else cold_start.WHOLE_PROCESS_RUNS
+    )
     show(cold_start.tables(results["cold_start"]))
     results["cost"] = cost.run(measured_inputs(results))
     show(cost.tables(results["cost"]))
@@ -138,9 +140,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "met": ce["calls_per_record_without_sighting_max"] == 0,
         },
         {
-            "target": f"detector import <= {cold_start.TARGET_DETECTOR_TO_BOTO3}x `import boto3`",
-            "measured": f"{cs['detector_to_boto3']:.2f}x wall, {cs['detector_to_boto3_cpu']:.2f}x CPU",
-            "met": max(cs["detector_to_boto3"], cs["detector_to_boto3_cpu"]) <= cold_start.TARGET_DETECTOR_TO_BOTO3,
+            "target": f"detector and alerter import <= {cold_start.TARGET_DETECTOR_TO_BOTO3}x `import boto3` "
+            "(whole process)",
+            "measured": f"detector {cs['whole_process_detector_to_boto3']:.2f}x, "
+            f"alerter {cs['whole_process_alerter_to_boto3']:.2f}x "
+            f"(import alone: detector {cs['detector_to_boto3']:.2f}x wall, {cs['detector_to_boto3_cpu']:.2f}x CPU)",
+            "met": max(cs["whole_process_detector_to_boto3"], cs["whole_process_alerter_to_boto3"])
+            <= cold_start.TARGET_DETECTOR_TO_BOTO3,
         },
         {
             "target": "alert handler imports OpenSearch/requests machinery only at its first index call",
@@ -162,7 +168,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 def targets_table(rows: Sequence[dict[str, Any]]) -> Table:
     from benchmarks.report import Table, verdict
 
-    table = Table("Targets (issue 6)", ["target", "measured", "verdict"])
+    table = Table("Targets", ["target", "measured", "verdict"])
     for row in rows:
         table.add(row["target"], row["measured"], verdict(row["met"]))
     return table

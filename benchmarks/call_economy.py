@@ -273,7 +273,12 @@ def replay(frames: Sequence[Frame], batching: Batching, record_filter: RecordFil
         stage = _alert_stage(session, stack, log, clock, dynamodb, sqs, s3, sns, kinesisvideo, search)
         queue_arn = sqs.get_queue_attributes(QueueUrl=stack.alert_queue_url, AttributeNames=["QueueArn"])
         mark = log.mark()
-        with factory_answers(alerter_handler, "alert_stage", stage):
+        # The handler reads its settings before any record (and routes a batch by its queue with them).
+        alert_settings = AlertSettings.from_environ(stack.alert_env())
+        with (
+            factory_answers(alerter_handler, "settings", alert_settings),
+            factory_answers(alerter_handler, "alert_stage", stage),
+        ):
             for number, job in enumerate(jobs):
                 clock.now = job["frame_time"] + ALERT_STAGE_LAG_SECONDS
                 record = sqs_record(
@@ -288,7 +293,10 @@ def replay(frames: Sequence[Frame], batching: Batching, record_filter: RecordFil
         # The documents, from the alerter's second event source (read with a client of its own: not counted).
         index_arn = sqs.get_queue_attributes(QueueUrl=stack.index_queue_url, AttributeNames=["QueueArn"])
         documents = receive_visible(session.client("sqs"), stack.index_queue_url, MAX_INDEX_RECEIVES)
-        with factory_answers(alerter_handler, "index_stage", _index_stage(stack, sqs, search)):
+        with (
+            factory_answers(alerter_handler, "settings", alert_settings),
+            factory_answers(alerter_handler, "index_stage", _index_stage(stack, sqs, search)),
+        ):
             for document in documents:
                 record = sqs_record(
                     document["Body"],

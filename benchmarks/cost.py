@@ -83,7 +83,7 @@ class CameraAssumptions:
     alerter_log_bytes_per_alert: int = 3000
     xray_sampled_share: float = 0.05  # X-Ray's default rule: 1 request/s per account + 5 % of the rest
     sqs_idle_polls_per_month: float = 650_000  # Lambda's SQS poller on an idle queue (per stack)
-    custom_metrics_per_stack: int = 22  # the EMF metric names of both functions (README, Metrics)
+    custom_metrics_per_stack: int = 22  # the EMF metric names of both functions (docs/operations.md, Metrics)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,9 @@
 
 The sampler runs the cascade on every sampled frame (2 frames/s per camera by default), so this decides
 how many cameras one proxy core can serve. Frames are 1920x1080 (a 1080p security camera), made here:
-a textured background with 0, 1 or 3 faces pasted from matplotlib's grace_hopper.jpg (faces about 110 px
+a textured background with 0, 1 or 3 faces pasted from events/media/grace_hopper.jpg (faces about 110 px
 tall). The process is pinned to one CPU and OpenCV to one thread. Decoding the camera's H.264 is not
-included (it costs the same in stream-processor mode, where kvssink only repackages it: see README).
+included (it costs the same in stream-processor mode, where kvssink only repackages it: see docs/image-mode.md).
 
 `python -m benchmarks.local_detector` prints the table; `--quick` runs a few frames (the smoke test).
 """
@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -23,7 +24,6 @@ import numpy as np
 from facewatch_sampler.frames import Image
 from facewatch_sampler.imaging import crop_face, encode_jpeg
 from facewatch_sampler.local_detector import HaarFaceDetector
-from matplotlib import cbook
 
 from benchmarks.report import Table, cpu_model, number
 
@@ -34,6 +34,7 @@ PORTRAIT_HEIGHT_PX = 300  # the face inside is about 110 px tall
 FACES_PER_SCENE = {"empty": 0, "one face": 1, "three faces": 3}
 FRAMES_PER_SCENE = 10
 REPETITIONS = 3
+PORTRAIT_PATH = Path(__file__).resolve().parent.parent / "events" / "media" / "grace_hopper.jpg"
 
 
 @contextmanager
@@ -52,10 +53,9 @@ def one_core() -> Iterator[int]:
 
 
 def _portrait() -> Image:
-    path = str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-    image = cv2.imread(path)
+    image = cv2.imread(str(PORTRAIT_PATH))
     if image is None:
-        raise RuntimeError(f"cannot read the sample portrait {path}")
+        raise RuntimeError(f"cannot read the sample portrait {PORTRAIT_PATH}")
     height, width = image.shape[:2]
     size = (round(width * PORTRAIT_HEIGHT_PX / height), PORTRAIT_HEIGHT_PX)
     return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)

@@ -1,4 +1,4 @@
-"""Tables as Markdown (readable in a terminal, pasted as is into the README), the machine, the JSON file."""
+"""Tables as Markdown (readable in a terminal, pasted as is into docs/performance.md), the machine, the JSON file."""
 
 from __future__ import annotations
 

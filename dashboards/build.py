@@ -1,8 +1,9 @@
-"""Builds dashboards/facewatch.ndjson: the OpenSearch Dashboards saved objects for the alert index (the
-format of Dashboards' saved-objects import), with the index pattern's field list taken from the index
-template's mapping (facewatch.domain.document.index_template), so the two cannot drift.
+"""Builds facewatch_cli/data/facewatch.ndjson (shipped in the package; `facewatch dashboards install` imports
+it): the OpenSearch Dashboards saved objects for the alert index (the format of Dashboards' saved-objects
+import), with the index pattern's field list taken from the index template's mapping
+(facewatch.domain.document.index_template), so the two cannot drift.
 
-python -m dashboards.build          # rewrite dashboards/facewatch.ndjson
+python -m dashboards.build          # rewrite facewatch_cli/data/facewatch.ndjson
 python -m dashboards.build --check  # exit 1 when the file is not what this script builds
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 from facewatch.config import AlertSettings
 from facewatch.domain.document import index_template
 
-OUTPUT = Path(__file__).resolve().parent / "facewatch.ndjson"
+OUTPUT = Path(__file__).resolve().parent.parent / "facewatch_cli" / "data" / "facewatch.ndjson"
 INDEX_PREFIX: str = AlertSettings.model_fields["opensearch_index"].default
 INDEX_PATTERN_ID = "facewatch-face-alerts"
 DASHBOARD_ID = "facewatch-unknown-faces"

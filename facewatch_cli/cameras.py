@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from facewatch.adapters.camera_registry import REGISTRY_CACHE_SECONDS
-from facewatch.domain.cameras import CameraPlace
+from facewatch.domain.cameras import CameraPlace, camera_id_problem
 from facewatch_cli import clients, output, stack_outputs
 from facewatch_cli.main import CommandError
 from facewatch_cli.registry import STREAM_NAME, CameraTable, RegisteredCamera, RtspUrlSecret, validation_message
@@ -66,6 +66,9 @@ def camera_from_arguments(args: argparse.Namespace) -> RegisteredCamera:
         raise CommandError(
             f"camera id {args.camera_id!r} is not a Kinesis video stream name (1-256 of a-z A-Z 0-9 _ . -)"
         )
+    problem = camera_id_problem(args.camera_id)  # the rule the detector quarantines records by
+    if problem is not None:
+        raise CommandError(f"camera id {args.camera_id!r} {problem}: it would not be a safe path segment")
     try:
         place = CameraPlace(
             camera_id=args.camera_id,

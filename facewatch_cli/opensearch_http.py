@@ -114,7 +114,8 @@ class OpenSearchHttp:
         if response.status_code in (401, 403):
             raise CommandError(
                 f"the domain refused {method} {shown} (HTTP {response.status_code}): {_detail(response).rstrip('.')}. "
-                "Its access policy must allow your AWS identity (see the README, 'Dashboards and alert search')"
+                "Its access policy must allow your AWS identity "
+                "(see docs/alerts-and-messages.md, 'Dashboards and alert search')"
             )
         if response.status_code >= 400:
             raise CommandError(f"{method} {shown} failed (HTTP {response.status_code}): {_detail(response)}")

@@ -187,14 +187,12 @@ def stopped_by_signals(sampler: Sampler) -> Iterator[None]:
 
 
 def run_sampler(args: argparse.Namespace) -> int:
-    # Imported here: OpenCV is installed on proxy hosts (requirements-sampler.txt), not wherever the CLI is.
+    # Imported here: OpenCV is installed on proxy hosts (the `sampler` extra), not wherever the CLI is.
     try:
         from facewatch_sampler.app import Reporting, build_sampler
         from facewatch_sampler.local_detector import LocalDetectorUnavailable
     except ModuleNotFoundError as error:
-        raise CommandError(
-            f"image mode needs {error.name}: pip install -r requirements-sampler.txt on this host"
-        ) from error
+        raise CommandError(f"image mode needs {error.name}: pip install 'facewatch[sampler]' on this host") from error
     session = session_for(args)
     settings = settings_from(args, resolve_source(args, session))
     reporting = Reporting(status_file=status_file(args), metrics_namespace=args.metrics_namespace or None)

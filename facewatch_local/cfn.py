@@ -1,7 +1,7 @@
 """Just enough CloudFormation to read template.yaml the way a deployment would.
 
-Loads the template with cfn-lint's loader (it knows the short-form tags), expands the Fn::ForEach loops
-of the AWS::LanguageExtensions transform for the deployment's parameter values, resolves parameter
+Loads the template with PyYAML, short-form tags in their long form (!Ref, !Sub, !GetAtt ...), expands the
+Fn::ForEach loops of the AWS::LanguageExtensions transform for the deployment's parameter values, resolves parameter
 values the way CloudFormation does (defaults, overrides, AllowedValues, MinValue/MaxValue), evaluates
 Conditions, and resolves the intrinsic functions the template uses (Ref, Fn::GetAtt, Fn::Sub, Fn::If,
 Fn::Join) against the resources an emulation has created. Anything else fails loudly with TemplateError,
@@ -11,14 +11,13 @@ so a template change the emulation does not understand cannot go unnoticed.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
+import yaml
 
 TEMPLATE_PATH: Final = Path(__file__).resolve().parent.parent / "template.yaml"
 
@@ -58,11 +57,48 @@ class PhysicalResource:
     attributes: Mapping[str, str] = field(default_factory=dict)
 
 
+class _TemplateLoader(yaml.SafeLoader):
+    """YAML as CloudFormation reads it: the short-form tags (!Ref X, !GetAtt A.B, !Sub ...) as their long form
+    ({"Ref": X}, {"Fn::GetAtt": [A, B]}, {"Fn::Sub": ...}), and a duplicate key refused (YAML would keep the
+    last one silently; CloudFormation's behaviour is undefined)."""
+
+
+def _short_form(loader: _TemplateLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:
+        raise TemplateError(f"!{suffix} at line {node.start_mark.line + 1} takes a scalar, a list or a mapping")
+    if suffix in ("Ref", "Condition"):
+        return {suffix: value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        resource, _, attribute = value.partition(".")
+        value = [resource, attribute]
+    return {f"Fn::{suffix}": value}
+
+
+def _mapping_without_duplicates(loader: _TemplateLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise TemplateError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_TemplateLoader.add_multi_constructor("!", _short_form)
+_TemplateLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
 def read_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """The template as written: plain dicts and lists, short-form tags in their long form (!Ref -> {"Ref": ...})."""
-    loaded = cfn_yaml.load(str(path))
-    # cfn-lint returns dict/str subclasses that carry line numbers; plain values compare and copy simply.
-    template: dict[str, Any] = json.loads(json.dumps(loaded))
+    with path.open(encoding="utf-8") as handle:
+        template: dict[str, Any] = yaml.load(handle, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
     return template
 
 

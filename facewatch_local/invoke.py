@@ -220,32 +220,29 @@ def _print_result(out: TextIO, invocation: Invocation, landed: Landed) -> None:
         for reason in _failure_reasons(invocation.output):
             print(f"  {reason}", file=out)
     print("landed:", file=out)
-    nothing = True
+    for line in _landed_lines(landed) or ["nothing"]:
+        print(f"  {line}", file=out)
+
+
+def _landed_lines(landed: Landed) -> list[str]:
+    """What the invocation left in the emulated stack, a line each (details indented); empty when nothing."""
+    lines: list[str] = []
     for logical_id, bodies in landed.queue_messages.items():
         delayed = landed.delayed_messages.get(logical_id, 0)
         if bodies or delayed:
-            nothing = False
-            print(f"  {logical_id}: {len(bodies)} message(s), {delayed} more still delayed", file=out)
-            for body in bodies:
-                print(f"    {body}", file=out)
+            lines.append(f"{logical_id}: {len(bodies)} message(s), {delayed} more still delayed")
+            lines += [f"  {body}" for body in bodies]
     for logical_id, found in landed.objects.items():
         if found:
-            nothing = False
-            print(f"  {logical_id}: {len(found)} object(s)", file=out)
-            for key, description in found.items():
-                print(f"    {key} ({description})", file=out)
+            lines.append(f"{logical_id}: {len(found)} object(s)")
+            lines += [f"  {key} ({description})" for key, description in found.items()]
     if landed.published:
-        nothing = False
-        print(f"  AlertTopic: {len(landed.published)} message(s) published", file=out)
-        for published in landed.published:
-            print(f"    {published.subject}", file=out)
+        lines.append(f"AlertTopic: {len(landed.published)} message(s) published")
+        lines += [f"  {published.subject}" for published in landed.published]
     if landed.dedup_items:
-        nothing = False
-        print(f"  DedupTable: {len(landed.dedup_items)} item(s)", file=out)
-        for item in landed.dedup_items:
-            print(f"    {json.dumps(item, sort_keys=True)}", file=out)
-    if nothing:
-        print("  nothing", file=out)
+        lines.append(f"DedupTable: {len(landed.dedup_items)} item(s)")
+        lines += [f"  {json.dumps(item, sort_keys=True)}" for item in landed.dedup_items]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 It only decides whether a frame is worth a Rekognition call, so it runs on a downscaled grey frame. It
 misses faces turned well away from the camera (a frontal-face cascade), which image mode then never sees:
-README "Accounts without Rekognition streaming" says so. opencv-python-headless 4.x ships the cascades
+docs/image-mode.md says so. opencv-python-headless 4.x ships the cascades
 under cv2.data.haarcascades; 5.x wheels do not, hence the `<5` pin.
 """
 

@@ -4,7 +4,7 @@ Shape (../shared/reference/rekognition-face-search-records.md, section 1) and th
 (facewatch.domain.records) decide every field: numbers are JSON numbers, timestamps epoch seconds,
 FragmentNumber a decimal string, StreamArn the camera's Kinesis video stream. There is no fragment: the
 frame time is the ProducerTimestamp and FrameOffsetInSeconds is 0 (so the alert stage's clip pre-roll must
-cover the longest fragment, README "Accounts without Rekognition streaming"). Two top-level fields that
+cover the longest fragment, docs/image-mode.md). Two top-level fields that
 the parser ignores say where the record came from.
 """
 

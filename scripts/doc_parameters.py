@@ -1,7 +1,7 @@
-"""Renders the README's parameter table from template.yaml (one source of truth).
+"""Renders docs/parameters.md's parameter table from template.yaml (one source of truth).
 
-python -m scripts.doc_parameters          # rewrite the table in README.md
-python -m scripts.doc_parameters --check  # exit 1 when README.md is out of date
+python -m scripts.doc_parameters          # rewrite the table in docs/parameters.md
+python -m scripts.doc_parameters --check  # exit 1 when docs/parameters.md is out of date
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from facewatch_local.stack import TEMPLATE_PATH, load_template
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "parameters.md"
 START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
 
 
@@ -33,23 +33,23 @@ def parameter_table(template: dict) -> str:
     return "\n".join(rows)
 
 
-def render(readme: str, template: dict) -> str:
+def render(page: str, template: dict) -> str:
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
-    return pattern.sub(lambda _: f"{START}\n{parameter_table(template)}\n{END}", readme)
+    return pattern.sub(lambda _: f"{START}\n{parameter_table(template)}\n{END}", page)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    current = README.read_text()
+    current = PAGE.read_text()
     wanted = render(current, load_template(TEMPLATE_PATH))
     if args.check:
         if current != wanted:
-            print("README.md parameter table is out of date: run python -m scripts.doc_parameters", file=sys.stderr)
+            print(f"{PAGE.name}'s parameter table is out of date: python -m scripts.doc_parameters", file=sys.stderr)
             return 1
         return 0
-    README.write_text(wanted)
+    PAGE.write_text(wanted)
     return 0
 
 

@@ -98,6 +98,7 @@ def env_vars() -> dict[str, dict[str, str]]:
             "CLIP_PRE_ROLL_SECONDS": "5",
             "CLIP_POST_ROLL_SECONDS": DETECTOR_DEFAULTS["CLIP_POST_ROLL_SECONDS"],
             "CLIP_MAX_ATTEMPTS": "5",
+            "ALERT_MAX_RECEIVE_COUNT": "10",
             "CLIP_URL_EXPIRY_SECONDS": "3600",
         },
     }

@@ -356,6 +356,7 @@ def _build_world() -> AlertWorld:
         "INDEX_DEAD_LETTER_QUEUE_URL": index_dlq_url,
         "OPENSEARCH_INDEX": INDEX_PREFIX,
         "CLIP_MAX_ATTEMPTS": str(CLIP_MAX_ATTEMPTS),
+        "ALERT_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
         "CLIP_URL_EXPIRY_SECONDS": str(CLIP_URL_EXPIRY_SECONDS),
     }
     return world

@@ -63,7 +63,7 @@ WholeNumber = Annotated[int, BeforeValidator(_nearest_whole_number)]
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:
@@ -110,6 +110,8 @@ class AlertSettings(_Settings):
     clip_pre_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(5.0, alias="CLIP_PRE_ROLL_SECONDS")
     clip_post_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(10.0, alias="CLIP_POST_ROLL_SECONDS")
     clip_max_attempts: Annotated[WholeNumber, Field(ge=1, le=50)] = Field(5, alias="CLIP_MAX_ATTEMPTS")
+    # AlertQueue's maxReceiveCount: on a job's last receive the alerter dead-letters it itself, with the reason.
+    alert_max_receive_count: Annotated[WholeNumber, Field(ge=2, le=1000)] = Field(10, alias="ALERT_MAX_RECEIVE_COUNT")
     # A SigV4 presigned URL lives at most 7 days.
     clip_url_expiry_seconds: Annotated[WholeNumber, Field(ge=60, le=604_800)] = Field(
         3600, alias="CLIP_URL_EXPIRY_SECONDS"

@@ -107,6 +107,7 @@ def test_a_person_lingering_two_minutes_costs_two_claims_and_one_count_write(res
         "s3.PutObject": 2,
         "sns.Publish": 2,
         "dynamodb.UpdateItem": 2 * 2,
+        "sqs.SendMessage": 2,  # each notified alert's document, queued for the indexer (IndexQueue)
     }
     assert live["opensearch_requests"] == {"PutIndexTemplate": 1, "Index": 2}
 

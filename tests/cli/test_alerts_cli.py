@@ -244,7 +244,7 @@ def test_forbidden_search_is_one_line_naming_the_refusal(
     assert exit_code == 1
     assert capsys.readouterr().err == (
         f"facewatch: the domain refused POST {SEARCH_PATH} (HTTP 403): {message}. Its access policy must allow "
-        "your AWS identity (see the README, 'Dashboards and alert search')\n"
+        "your AWS identity (see docs/alerts-and-messages.md, 'Dashboards and alert search')\n"
     )
 
 

@@ -68,6 +68,17 @@ def test_add_refuses_a_camera_id_that_is_not_a_stream_name(cli: Cli, camera_tabl
     assert "is not a Kinesis video stream name" in run.err
 
 
+@pytest.mark.parametrize("camera_id", [".", "..", "c" * 256])
+def test_add_refuses_a_camera_id_that_is_not_a_safe_path_segment(
+    cli: Cli, aws, camera_table: str, camera_id: str
+) -> None:
+    run = cli("cameras", "add", camera_id, "--site", "S", "--timezone", "UTC", "--table", camera_table)
+
+    assert run.code == 1
+    assert "it would not be a safe path segment" in run.err
+    assert item(aws, camera_table, camera_id) is None
+
+
 @pytest.mark.parametrize(
     "secret",
     ["rtsp://viewer:hunter2@10.0.0.7:554/stream1", "ssm:", "has spaces"],

@@ -13,7 +13,7 @@ from tests.cli.support import AwsClients
 from tests.support.local_domain import LocalDomain, closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "dashboards" / "facewatch.ndjson"
+SHIPPED = ROOT / "facewatch_cli" / "data" / "facewatch.ndjson"
 IMPORT_PATH = "/_dashboards/api/saved_objects/_import"
 RESOLVE_PATH = "/_dashboards/api/saved_objects/_resolve_import_errors"
 REGION = "eu-west-1"
@@ -134,7 +134,7 @@ def test_forbidden_install_says_who_was_refused_and_what_to_fix(
     assert exit_code == 1
     assert capsys.readouterr().err == (
         f"facewatch: the domain refused POST {IMPORT_PATH} (HTTP 403): {message}. Its access policy must allow "
-        "your AWS identity (see the README, 'Dashboards and alert search')\n"
+        "your AWS identity (see docs/alerts-and-messages.md, 'Dashboards and alert search')\n"
     )
 
 

@@ -1,4 +1,4 @@
-"""dashboards/facewatch.ndjson, the saved objects `facewatch dashboards install` imports: they parse as
+"""facewatch_cli/data/facewatch.ndjson, the saved objects `facewatch dashboards install` imports: they parse as
 Dashboards reads them, hang together, and use only fields the alert index template maps, with types
 the aggregations accept (the test reads both files, so they cannot drift apart)."""
 
@@ -16,7 +16,7 @@ import pytest
 from facewatch.domain.document import index_template
 
 ROOT = Path(__file__).resolve().parents[2]
-SAVED_OBJECTS = ROOT / "dashboards" / "facewatch.ndjson"
+SAVED_OBJECTS = ROOT / "facewatch_cli" / "data" / "facewatch.ndjson"
 TEMPLATE = index_template("face-alerts")
 # Attributes Dashboards stores as JSON strings.
 JSON_ATTRIBUTES = ("visState", "uiStateJSON", "panelsJSON", "optionsJSON", "fields", "fieldFormatMap")

@@ -23,6 +23,7 @@ from tests.alert_support import (
     ACCOUNT_ID,
     CAMERA_TABLE,
     DEDUP_TABLE,
+    MAX_RECEIVE_COUNT,
     REGION,
     SEOUL_LOBBY,
     AlertWorld,
@@ -349,3 +350,28 @@ def test_a_camera_name_with_a_line_break_cannot_add_a_line_to_the_email(world: A
         clip_lines = [line for line in email.splitlines() if line.startswith("Clip:")]
         assert len(clip_lines) == 1
         assert "evil.example" not in email
+
+
+def test_a_job_failing_on_every_receive_is_dead_lettered_on_the_last_with_its_reason(
+    world: AlertWorld, faults: SdkFaults
+) -> None:
+    # given the ledger's table refuses the alerter on every call
+    faults.throttle("GetItem", code="AccessDeniedException", status=400)
+    job = sample_job()
+    world.send_job(job.to_message())
+
+    # when SQS delivers the job until it is gone from the queue
+    receives = 0
+    for _ in range(MAX_RECEIVE_COUNT + 2):
+        messages, response = world.deliver()
+        if not messages:
+            break
+        receives += 1
+        world.expire_visibility([message for message in messages if message["MessageId"] in failed_ids(response)])
+
+    # then on its last receive the alerter dead-lettered it, whole, with why (not SQS, which says nothing)
+    assert receives == MAX_RECEIVE_COUNT
+    [dead] = world.dead_letters()
+    assert dead["Body"] == job.to_message()
+    assert reason(dead).startswith(f"failed on its last receive ({MAX_RECEIVE_COUNT}) with AccessDeniedException")
+    assert dead["MessageAttributes"]["error_code"]["StringValue"] == "AccessDeniedException"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -180,6 +181,7 @@ class RestartingFunction(LocalFunction):
         super().__init__(*args, **kwargs)
         self.below_sdk: list[sdk_faults.Fault] = []
         self.sdk_attempts: list[sdk_faults.Attempt] = []
+        self._sdk_numbers: Counter[str] = Counter()
         self._watched: tuple[Any, sdk_faults.SdkFaults] | None = None
 
     @contextmanager
@@ -196,8 +198,11 @@ class RestartingFunction(LocalFunction):
         if self._watched is not None:  # a cold start: the old session is gone with its container
             self._watched[1].uninstall()
         injector = sdk_faults.SdkFaults.install(session)
-        injector.faults = self.below_sdk  # the same Fault objects: their hits add up across cold starts
+        # The same Fault objects, attempt log and attempt numbers: "the first Publish" stays the container
+        # lineage's first, whatever cold starts happen in between.
+        injector.faults = self.below_sdk
         injector.log = self.sdk_attempts
+        injector._numbers = self._sdk_numbers
         self._watched = (session, injector)
 
     def stop_watching(self) -> None:

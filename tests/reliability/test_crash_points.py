@@ -31,6 +31,8 @@ from tests.reliability.pipeline import (
     outcome_cells,
 )
 from tests.reliability.report import table
+from tests.support.sdk_faults import Fault as SdkFault
+from tests.support.sdk_faults import FaultKind, attempts, instant_retries
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -52,6 +54,8 @@ class CrashPoint:
     moment: Moment
     expect: Expect
     matches: Callable[[Mapping[str, Any]], bool] = lambda _: True
+    # Faults below botocore's retry loop on the alerter's clients, before the crash (the SDK retries them).
+    below_sdk: tuple[SdkFault, ...] = ()
 
     def fault(self, answer: Callable[[], Any]) -> Fault:
         return Fault(self.function, self.service, self.operation, answer, self.moment, frozenset({1}), self.matches)
@@ -91,6 +95,27 @@ POINTS = [
     CrashPoint(
         "after the clip message's publish", ALERTER, "sns", "Publish", "after", CLIP_IN_DOUBT_SENT, clip_message
     ),
+    # Below the SDK first: the claim applied with its answer lost (the SDK's retry finds it its own), then the
+    # function dies before SNS; or SNS took the publish and answered 500 (no SDK retry), then it dies. Both hit
+    # the first message: the clip message still goes out.
+    CrashPoint(
+        "claim answer lost (below SDK), dies before SNS",
+        ALERTER,
+        "sns",
+        "Publish",
+        "before",
+        FIRST_IN_DOUBT,
+        below_sdk=(SdkFault("UpdateItem", FaultKind.LOSE_ANSWER, attempts(1)),),
+    ),
+    CrashPoint(
+        "SNS took it, answered 500 (below SDK), dies",
+        ALERTER,
+        "sns",
+        "Publish",
+        "after",
+        FIRST_IN_DOUBT,
+        below_sdk=(SdkFault("Publish", FaultKind.FAIL_AFTER_APPLY, attempts(1), "InternalServerError", 500),),
+    ),
     CrashPoint(
         "after the publish is recorded", ALERTER, "dynamodb", "UpdateItem", "after", Expect(), ledger("SET notified_at")
     ),
@@ -117,8 +142,16 @@ def test_a_crash_between_side_effects_loses_and_repeats_no_alert(
     fault = point.fault(MODES[mode])
     injector.reset(fault)
     prefix = f"cp{CELLS.index((point, mode)):02d}"
+    pipeline = Pipeline(emulated, template, prefix, opensearch=opensearch, injector=injector, sqs_time=sqs_time)
+    for below in point.below_sdk:
+        below.hits = 0
+        pipeline.alerter.below_sdk.append(below)
     # when the scenario goes through the pipeline and the work is redelivered
-    outcome = Pipeline(emulated, template, prefix, opensearch=opensearch, injector=injector, sqs_time=sqs_time).run()
+    try:
+        with instant_retries():
+            outcome = pipeline.run()
+    finally:
+        pipeline.alerter.stop_watching()
     # then
     found = counts(outcome)
     problems = outcome.violations()
@@ -126,6 +159,8 @@ def test_a_crash_between_side_effects_loses_and_repeats_no_alert(
         problems.append(f"expected {point.expect}, got {found}")
     if fault.hits != 1:
         problems.append(f"the crash fired {fault.hits} times")
+    if point.below_sdk and not all(below.hits for below in point.below_sdk):
+        problems.append("a below-SDK fault never fired")
     CRASH_TABLE.add(
         point.name,
         mode,

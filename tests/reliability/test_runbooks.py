@@ -1,4 +1,4 @@
-"""The README's runbooks (Operations), done step by step on the pipeline after a fault: what the operator does
+"""The runbooks of docs/operations.md, done step by step on the pipeline after a fault: what the operator does
 for each dead-letter queue and for a notification in doubt ends with every alert notified exactly once.
 
 moto has no StartMessageMoveTask; `move_back` does what it does (receive from the dead-letter queue, send to

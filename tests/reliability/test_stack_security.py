@@ -3,7 +3,7 @@
 Nothing the functions write (logs, metrics, alert jobs, SNS messages, the OpenSearch document, clip metadata)
 carries face data or a raw record: only the camera, times, confidence, geometry of the face box, counts, ids
 and the clip's place. Each kind of output has the fields listed here and no other, so a new field is a decision
-made in this file. Every checkov finding the template suppresses says why, next to its resource.
+made in this file. Every checkov finding suppressed says why: once in .checkov.yaml, or next to its resource.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import boto3
 import pytest
 from facewatch_local.cfn import load_template
 from tests.reliability.faults import FaultInjector, SqsTime
-from tests.reliability.pipeline import FaultyOpenSearch, Pipeline
+from tests.reliability.pipeline import FaultyOpenSearch, Pipeline, index_jobs
+from tests.support.docs import ROOT
 from tests.support.records import EMPLOYEE_ID, LANDMARK_TYPES
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -71,6 +72,8 @@ FACEWATCH_LOG_KEYS = {
     "snapshot_status",
     "latency",
     *(f"latency.{name}" for name in LATENCY),
+    "failure",
+    "shard_id",
 }
 BOX = {"width", "height", "left", "top"}
 # The alert job between the stages. Pose and quality are scores of the face, not identity; nothing
@@ -176,6 +179,10 @@ SUBJECT = re.compile(r"facewatch: (clip of )?unknown face on [a-z]+ \(exposure-[
 CLIP_METADATA = {"alert-id", "camera-id", "frame-time"}
 
 
+# A notified alert's document on its way to the indexer (IndexQueue): the document and what names it.
+INDEX_JOB_FIELDS = {"schema", "alert_id", "camera_id", "frame_time", "document"}
+
+
 def fields(document: Any, prefix: str = "") -> set[str]:
     """Every key path of a JSON document, dotted."""
     if not isinstance(document, dict):
@@ -215,6 +222,13 @@ def everything_written(
                 for line in invocation.output.splitlines()
             ],
             "alert jobs": [json.loads(body) for body in outcome.jobs_sent],
+            "index jobs": [
+                json.loads(str(call.params["MessageBody"]))
+                for call in injector.accepted
+                if call.function.endswith("-AlertFunction")
+                and (call.service, call.operation) == ("sqs", "SendMessage")
+                and index_jobs(call.params)
+            ],
             "SNS messages": [json.loads(message.message) for message in published],
             "SNS subjects": [message.subject for message in published],
             "documents": [seen.json() for seen in opensearch.requests if "/_doc/" in seen.path],
@@ -241,13 +255,10 @@ def test_log_lines_have_the_powertools_and_facewatch_fields_only(everything_writ
     for line in logs:
         assert set(line) <= POWERTOOLS_LOG_KEYS | FACEWATCH_LOG_KEYS, line
     for line in metrics:
-        # An EMF line holds the metrics, the metadata and the dimensions, nothing else.
-        dimensions = {
-            name
-            for directive in line["_aws"]["CloudWatchMetrics"]
-            for dimension_set in directive["Dimensions"]
-            for name in dimension_set
-        }
+        # An EMF line holds the metrics, the metadata and the dimensions (service; CameraId on the per-camera
+        # quarantine counts and latency components), nothing else.
+        dimensions = {name for d in line["_aws"]["CloudWatchMetrics"] for names in d["Dimensions"] for name in names}
+        assert dimensions <= {"service", "CameraId"}, line
         assert set(line) == {"_aws", *dimensions, *emf_metric_names(line)}, line
     plain = [line for line in everything_written["log lines"] if not line.startswith("{")]
     assert all(line.startswith(("START ", "END ", "REPORT ")) for line in plain), plain
@@ -262,6 +273,8 @@ def test_messages_and_documents_have_their_listed_fields_only(everything_written
             assert fields(json.loads(message[protocol])) <= NOTICE_FIELDS
     for document in everything_written["documents"]:
         assert fields(document) <= DOCUMENT_FIELDS
+    for index_job in everything_written["index jobs"]:
+        assert fields(index_job) <= INDEX_JOB_FIELDS | {f"document.{name}" for name in DOCUMENT_FIELDS}
     for metadata in everything_written["clip metadata"]:
         assert set(metadata) == CLIP_METADATA
 
@@ -271,14 +284,32 @@ def test_email_subjects_name_the_camera_and_time_only(everything_written: dict[s
         assert SUBJECT.fullmatch(subject), subject
 
 
-def test_every_checkov_suppression_says_why_next_to_its_resource() -> None:
+def test_every_shared_checkov_suppression_says_why_once() -> None:
+    """.checkov.yaml: each skipped check has its own comment right above it, saying why."""
+    lines = (ROOT / ".checkov.yaml").read_text().splitlines()
+    start = lines.index("skip-check:")
+    reasons: dict[str, list[str]] = {}
+    comment: list[str] = []
+    for line in lines[start + 1 :]:
+        text = line.strip()
+        if text.startswith("#"):
+            comment.append(text.lstrip("# "))
+        elif text.startswith("- "):
+            reasons[text[2:]] = comment
+            comment = []
+    assert reasons, "the config suppresses nothing: drop this test, or it no longer sees the suppressions"
+    for check, why in reasons.items():
+        assert re.fullmatch(r"CKV2?_AWS_\d+", check), check
+        assert len(" ".join(why).split()) >= 12, f"{check} is suppressed without a reason"
+
+
+def test_every_checkov_suppression_next_to_a_resource_says_why() -> None:
     skips = [
         (logical_id, skip)
         for logical_id, resource in load_template()["Resources"].items()
         if isinstance(resource, dict)
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
     ]
-    assert skips, "the template suppresses nothing: drop this test, or it no longer sees the suppressions"
     for logical_id, skip in skips:
         assert str(skip.get("id", "")).startswith(("CKV_", "CKV2_")), (logical_id, skip)
         assert len(str(skip.get("comment", "")).split()) >= 8, f"{logical_id} suppresses {skip['id']} without a reason"

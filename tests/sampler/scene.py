@@ -1,7 +1,7 @@
 """A short camera scene made at test time: two people crossing an empty room, as a video file.
 
-The face is the portrait of Grace Hopper that matplotlib ships (mpl-data/sample_data/grace_hopper.jpg,
-a public-domain US Navy photograph), scaled down and moved across a textured background; the second
+The face is the portrait of Grace Hopper committed as events/media/grace_hopper.jpg (a public-domain US Navy
+photograph, see events/media/SOURCES.md), scaled down and moved across a textured background; the second
 person is the same portrait mirrored. Nothing is downloaded.
 """
 
@@ -16,11 +16,11 @@ import numpy as np
 from facewatch_sampler.frames import Image
 from facewatch_sampler.geometry import Box
 from facewatch_sampler.local_detector import cascade_path
-from matplotlib import cbook
 
 WIDTH, HEIGHT, FPS = 640, 360, 10
 DURATION_SECONDS = 12.0
 PORTRAIT_SIZE = (150, 176)  # width, height in the frame
+PORTRAIT_PATH = Path(__file__).resolve().parents[2] / "events" / "media" / "grace_hopper.jpg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +49,8 @@ SCENE = (EMPLOYEE, VISITOR)
 
 @cache
 def portrait() -> Image:
-    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
-    image = cv2.imread(str(path))
-    assert image is not None, "matplotlib's sample data has no grace_hopper.jpg"
+    image = cv2.imread(str(PORTRAIT_PATH))
+    assert image is not None, f"cannot read {PORTRAIT_PATH}"
     return np.asarray(cv2.resize(image, PORTRAIT_SIZE, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 

@@ -1,4 +1,4 @@
-"""The image-mode benchmarks run (so their code cannot rot) and say what the README says."""
+"""The image-mode benchmarks run (so their code cannot rot) and say what docs/image-mode.md says."""
 
 from __future__ import annotations
 

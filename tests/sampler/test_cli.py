@@ -106,4 +106,4 @@ def test_on_a_host_without_opencv_the_cli_still_works_and_the_sampler_says_what_
 
     # then
     assert code == 1
-    assert "image mode needs cv2: pip install -r requirements-sampler.txt" in capsys.readouterr().err
+    assert "image mode needs cv2: pip install 'facewatch[sampler]' on this host" in capsys.readouterr().err

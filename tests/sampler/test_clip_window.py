@@ -5,8 +5,8 @@ The alert stage asks GetClip for [ProducerTimestamp - pre-roll, frame time + pos
 returns fragments that START inside the range (reference, section 3). The face's fragment started up to
 one fragment length before the frame, and the sampler stamps a frame when it decodes it, up to about a
 second after the KVS producer on the same host stamped it. So the pre-roll must cover the longest
-fragment plus that second: ClipPreRollSeconds >= longest fragment + 1 s (README, "Accounts without
-Rekognition streaming").
+fragment plus that second: ClipPreRollSeconds >= longest fragment + 1 s (docs/image-mode.md,
+"The clip in image mode").
 """
 
 from __future__ import annotations

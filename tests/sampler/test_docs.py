@@ -1,19 +1,17 @@
-"""The README's image-mode settings and the systemd unit agree with `facewatch sampler run` itself."""
+"""docs/image-mode.md's settings and the systemd unit agree with `facewatch sampler run` itself."""
 
 from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
 
 import pytest
 from facewatch_cli.main import build_parser
 from facewatch_cli.sampler import ENV_PREFIX
+from tests.support.docs import ROOT, page
 
-ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
 UNIT = (ROOT / "deploy" / "systemd" / "facewatch-sampler@.service").read_text()
-SECTION = README.split("## Accounts without Rekognition streaming", 1)[1].split("\n## ", 1)[0]
+SECTION = page("image-mode.md")
 _ROW = re.compile(r"^\| `(--[a-z-]+)`(?:, `(--[a-z-]+)`)? \| (.+?) \|", re.MULTILINE)
 
 
@@ -53,7 +51,7 @@ def test_the_documented_default_is_the_commands_default(flag: str, default: str)
     assert shown(options()[flag].default) == default
 
 
-def test_every_variable_the_unit_and_readme_name_is_an_option() -> None:
+def test_every_variable_the_unit_and_docs_name_is_an_option() -> None:
     names = set(re.findall(rf"{ENV_PREFIX}[A-Z_]+", UNIT + SECTION)) - {f"{ENV_PREFIX}<OPTION>"}
     known = {ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper() for flag in options()}
 

@@ -19,6 +19,7 @@ import boto3
 import pytest
 from facewatch_local.cfn import NO_VALUE, TEMPLATE_PATH, PhysicalResource, load_template, read_template
 from facewatch_local.stack import deploy_emulated_stack
+from tests.support.docs import page
 from tests.template.reading import PSEUDO_PARAMETERS, references, resolver, sam_transform, sam_transformed
 
 from facewatch.config import DetectorSettings
@@ -27,7 +28,7 @@ from facewatch.domain.stream_processor import processor_name
 from facewatch.services.processor_control import ANSWER_MARGIN_SECONDS
 
 CAMERAS = ("Lobby01", "Floor3East", "ParkingB1")
-# Per camera, 7 resources: the README's limit arithmetic rests on them.
+# Per camera, 7 resources: docs/stream-mode.md's limit arithmetic rests on them.
 PER_CAMERA = {
     "VideoStream": "AWS::KinesisVideo::Stream",
     "FaceSearchStream": "AWS::Kinesis::Stream",
@@ -44,7 +45,7 @@ CLOUDFORMATION_MAX_RESOURCES = 500
 DOCUMENTED_MAX_CAMERAS = 60
 STACK = PSEUDO_PARAMETERS["AWS::StackName"]
 ACCOUNT = f"{PSEUDO_PARAMETERS['AWS::Region']}:{PSEUDO_PARAMETERS['AWS::AccountId']}"
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+STREAM_MODE_PAGE = page("stream-mode.md")
 SAM = shutil.which("sam", path=str(Path(sys.executable).parent)) or shutil.which("sam")
 
 
@@ -122,7 +123,7 @@ def without_camera_fleet(template: dict[str, Any]) -> dict[str, Any]:
 # --- What each camera gets -------------------------------------------------------------------------
 
 
-def test_each_camera_gets_its_six_resources_under_has_cameras() -> None:
+def test_each_camera_gets_its_seven_resources_under_has_cameras() -> None:
     # when
     template = rendered()
     # then
@@ -509,7 +510,7 @@ def test_documented_cameras_per_stack_fit_cloudformations_resource_limit() -> No
     # then
     assert deployed - one_fewer == len(PER_CAMERA)
     assert deployed <= CLOUDFORMATION_MAX_RESOURCES
-    assert f"{DOCUMENTED_MAX_CAMERAS} cameras" in README
+    assert f"{DOCUMENTED_MAX_CAMERAS} cameras" in STREAM_MODE_PAGE
 
 
 @pytest.mark.parametrize("name", ["Seoul-Lobby", "Lobby 01", "로비"])

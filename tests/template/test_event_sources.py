@@ -7,7 +7,9 @@ from typing import Any
 from facewatch_local.cfn import PhysicalResource
 from tests.template.reading import event, parameter, parameter_default, properties, ref_target, resolver
 
+from facewatch.adapters.search_index import OPENSEARCH_TIMEOUT_SECONDS
 from facewatch.config import AlertSettings
+from facewatch.domain.document import INDEX_MAX_ATTEMPTS
 
 # Lambda's advice for an SQS event source: a visibility timeout of at least 6x the function timeout.
 SQS_VISIBILITY_TO_TIMEOUT_RATIO = 6
@@ -127,3 +129,32 @@ def test_alerter_reports_failed_jobs_in_small_batches(template: dict[str, Any]) 
     assert mapping["Queue"] == {"Fn::GetAtt": ["AlertQueue", "Arn"]}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BatchSize"] <= 10
+
+
+def test_documents_have_their_own_event_source_reporting_failed_records(template: dict[str, Any]) -> None:
+    # Index batches run in invocations of their own: a slow OpenSearch never shares one with an alert job.
+    mapping = event(template, "AlertFunction", "IndexJobs")
+    assert mapping["Queue"] == {"Fn::GetAtt": ["IndexQueue", "Arn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event(template, "AlertFunction", "AlertJobs")["Queue"] == {"Fn::GetAtt": ["AlertQueue", "Arn"]}
+
+
+def test_an_index_batch_fits_in_the_function_timeout_even_when_opensearch_hangs(template: dict[str, Any]) -> None:
+    # Each document costs at most two requests (index template, document), each bounded by the client timeout.
+    batch = int(event(template, "AlertFunction", "IndexJobs")["BatchSize"])
+    assert batch * 2 * OPENSEARCH_TIMEOUT_SECONDS < function_timeout(template, "AlertFunction")
+
+
+def test_index_queue_outlives_the_indexers_own_attempts_and_redrives_to_its_dead_letter_queue(
+    template: dict[str, Any],
+) -> None:
+    queue = properties(template, "IndexQueue")
+    redrive = queue["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["IndexDeadLetterQueue", "Arn"]}
+    # The indexer dead-letters a document itself, with the reason, before SQS would move it without one.
+    assert int(redrive["maxReceiveCount"]) > INDEX_MAX_ATTEMPTS
+    assert int(queue["VisibilityTimeout"]) >= SQS_VISIBILITY_TO_TIMEOUT_RATIO * function_timeout(
+        template, "AlertFunction"
+    )
+    for name in ("IndexQueue", "IndexDeadLetterQueue"):
+        assert properties(template, name)["SqsManagedSseEnabled"] is True

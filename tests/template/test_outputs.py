@@ -1,4 +1,4 @@
-"""The stack's Outputs: what a user (and the README's instructions) reads after `sam deploy`."""
+"""The stack's Outputs: what a user (and docs/deploy.md's instructions) reads after `sam deploy`."""
 
 from __future__ import annotations
 

@@ -18,11 +18,10 @@ from facewatch_local.event_pattern import kinesis_filter_passes
 from tests.template.reading import event, resolver
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-# The shared reference record; the repository's events/ carry the same shapes for machines without it.
-REFERENCE_EXAMPLES = Path("/work/shared/reference/examples")
+# The reference records, copied into the repository (tests/fixtures/reference/SOURCES.md).
+REFERENCE_EXAMPLES = REPOSITORY / "tests" / "fixtures" / "reference"
 FACE_RECORD_PATH = REFERENCE_EXAMPLES / "two-faces-one-unknown.json"
 KINESIS_EVENT_PATH = REFERENCE_EXAMPLES / "kinesis-event.json"
-needs_reference = pytest.mark.skipif(not FACE_RECORD_PATH.exists(), reason="no shared reference records here")
 
 
 def filters(template: dict[str, Any], **overrides: str) -> Any:
@@ -56,12 +55,10 @@ def test_filter_is_on_by_default_with_a_face_pattern_and_a_not_a_face_search_rec
     ]
 
 
-@needs_reference
 def test_record_with_faces_reaches_the_detector(template: dict[str, Any], face_record: dict[str, Any]) -> None:
     assert kinesis_filter_passes(filters(template), as_data(face_record))
 
 
-@needs_reference
 def test_record_with_one_low_confidence_face_reaches_the_detector(
     template: dict[str, Any], face_record: dict[str, Any]
 ) -> None:
@@ -72,7 +69,6 @@ def test_record_with_one_low_confidence_face_reaches_the_detector(
     assert kinesis_filter_passes(filters(template), as_data(face_record))
 
 
-@needs_reference
 def test_frame_without_a_face_is_filtered_out(template: dict[str, Any], face_record: dict[str, Any]) -> None:
     # given
     empty_frame = copy.deepcopy(face_record)
@@ -81,7 +77,6 @@ def test_frame_without_a_face_is_filtered_out(template: dict[str, Any], face_rec
     assert not kinesis_filter_passes(filters(template), as_data(empty_frame))
 
 
-@needs_reference
 def test_record_in_java_scientific_notation_reaches_the_detector(
     template: dict[str, Any], face_record: dict[str, Any]
 ) -> None:
@@ -106,7 +101,6 @@ def test_data_that_is_not_json_is_dropped_by_lambda_when_the_filter_is_on(templa
     assert not kinesis_filter_passes(filters(template), data)
 
 
-@needs_reference
 def test_every_record_of_the_reference_kinesis_event_passes(template: dict[str, Any]) -> None:
     # when
     passed = [kinesis_filter_passes(filters(template), data) for data in event_data(KINESIS_EVENT_PATH)]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 from tests.alert_support import CLIP_BUCKET, alert_context, sample_job
 
 from facewatch.domain.cameras import CameraPlace
 from facewatch.domain.clip import ClipOutcome
-from facewatch.domain.document import alert_document, index_name, index_template
+from facewatch.domain.document import IndexJob, alert_document, index_name, index_template
 
 
 def epoch(text: str) -> float:
@@ -102,3 +103,13 @@ def test_template_maps_every_field_a_document_has() -> None:
     assert mappings["dynamic"] == "false"
     assert set(document) <= set(mappings["properties"])
     assert set(document["location"]) <= set(mappings["properties"]["location"]["properties"])
+
+
+def test_an_index_job_carries_only_its_own_alerts_document() -> None:
+    job = sample_job()
+    document = alert_document(alert_context(job))
+    own = IndexJob(alert_id=job.alert_id, camera_id=job.camera_id, frame_time=job.frame_time, document=document)
+    assert IndexJob.model_validate_json(own.to_message()) == own
+
+    with pytest.raises(ValidationError, match="the document is not this alert's"):
+        IndexJob(alert_id="0123456789abcdef", camera_id=job.camera_id, frame_time=job.frame_time, document=document)

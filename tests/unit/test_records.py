@@ -24,6 +24,7 @@ from tests.support.records import (
 from facewatch.domain.records import (
     MAX_RECORD_BYTES,
     MalformedRecordError,
+    QuarantineReason,
     camera_id_from_stream_arn,
     parse_face_frame,
 )
@@ -78,9 +79,17 @@ def test_frame_time_is_producer_timestamp_plus_frame_offset() -> None:
     assert frame.source.frame_time == T0 + 4.5
 
 
-@pytest.mark.parametrize("name", ["lobby", "seoul-hq_lobby.01", "c" * 256])
+@pytest.mark.parametrize("name", ["lobby", "seoul-hq_lobby.01", "c" * 255, ".hidden", "a..b"])
 def test_camera_id_is_the_kvs_stream_name(name: str) -> None:
     assert camera_id_from_stream_arn(kvs_stream_arn(name)) == name
+
+
+@pytest.mark.parametrize("name", [".", "..", "c" * 256])
+def test_a_stream_name_that_is_no_safe_camera_id_is_refused_with_its_reason_class(name: str) -> None:
+    with pytest.raises(MalformedRecordError) as raised:
+        camera_id_from_stream_arn(kvs_stream_arn(name))
+
+    assert raised.value.kind == QuarantineReason.UNSAFE_CAMERA_ID
 
 
 def test_camera_id_accepts_other_partitions() -> None:

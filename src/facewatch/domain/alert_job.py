@@ -31,7 +31,7 @@ JobTime = Annotated[float, Field(gt=MIN_EPOCH_SECONDS, lt=MAX_EPOCH_SECONDS + MA
 
 
 class _Job(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 class FaceBox(_Job):
@@ -83,7 +83,7 @@ class AlertJob(_Job):
     # Image mode: the frame the sampler uploaded (checked again by the alerter), or why there is none.
     edge_snapshot: EdgeSnapshot | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True, defer_build=True)
 
     def to_message(self) -> str:
         # The optional fields are left out when empty, so a job without them reads as it always did.

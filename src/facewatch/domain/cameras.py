@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -25,6 +26,8 @@ _CAMERA_ID_CHARACTERS = re.compile(r"[A-Za-z0-9_.-]+", re.ASCII)
 MAX_CAMERA_ID_CHARS = 255
 
 
+# Checked for every record: a stack has a few hundred camera ids, so the answers are kept (bounded).
+@lru_cache(maxsize=4096)
 def camera_id_problem(camera_id: str) -> str | None:
     """Why `camera_id` is not a safe camera id, without quoting it (it may be hostile); None when it is."""
     if not camera_id:
@@ -39,7 +42,7 @@ def camera_id_problem(camera_id: str) -> str | None:
 
 
 class CameraPlace(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     camera_id: str = Field(min_length=1, max_length=256)
     display_name: str | None = Field(default=None, max_length=200)

@@ -83,7 +83,7 @@ def retry_delay_seconds(receive_count: int) -> int:
 class ClipOutcome(BaseModel):
     """What became of the clip: stored (with its key and size) or missing (with the reason)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     status: Literal["ok", "missing"]
     bucket: str | None = None

@@ -21,7 +21,7 @@ MAX_REASON_BYTES = 3072
 class CustomResourceRequest(BaseModel):
     """The fields of a request that every answer needs, and the resource's properties (parsed by their owner)."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
     request_type: Literal["Create", "Update", "Delete"] = Field(alias="RequestType")
     response_url: str = Field(alias="ResponseURL", min_length=1)

@@ -4,9 +4,9 @@ indexer (IndexQueue), index name and index template."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from facewatch.domain.alert_job import JobTime
 from facewatch.domain.notification import AlertContext, Phase, iso_utc
@@ -30,6 +30,13 @@ class IndexJob(BaseModel):
     camera_id: str = Field(min_length=1, max_length=256)
     frame_time: JobTime
     document: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _names_its_own_document(self) -> Self:
+        # The document id is the alert id: a job whose document is another alert's would overwrite that one.
+        if self.document.get("alert_id") != self.alert_id or self.document.get("camera_id") != self.camera_id:
+            raise ValueError("the document is not this alert's")
+        return self
 
     def to_message(self) -> str:
         return self.model_dump_json(by_alias=True)

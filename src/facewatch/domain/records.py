@@ -61,7 +61,7 @@ class MalformedRecordError(ValueError):
 class _Strict(BaseModel):
     # strict: "[]" is not a list and "99" is not a number; no NaN/Infinity; unknown keys ignored
     # (Landmarks and other fields are never read, so never kept).
-    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True, extra="ignore")
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True, extra="ignore", defer_build=True)
 
 
 Ratio = Annotated[float, Field(ge=-10.0, le=10.0)]

@@ -53,7 +53,7 @@ class Step(StrEnum):
 class ProcessorControlProperties(BaseModel):
     """The custom resource's properties: the processor, by the ARN its Fn::GetAtt gives."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
     processor_arn: str = Field(alias="ProcessorArn", pattern=_PROCESSOR_ARN.pattern)
 

@@ -187,10 +187,23 @@ class AlertStage:
         except (ClipNotReadyError, NotifyInProgressError):
             raise  # logged where they are raised: expected, retried by SQS
         except Exception as error:
+            code = error_code(error)
             count_failure("record_failed")
+            if message.receive_count >= self._settings.alert_max_receive_count:
+                # SQS would move it now, without a word: dead-letter it here, with why (SQS's redrive stays
+                # the backstop for a function that dies).
+                self._dead_letter(
+                    message.body,
+                    f"failed on its last receive ({message.receive_count}) with {code}: fix the cause (the "
+                    "alerter's log has every failure under the alert id), then move the job back",
+                    alert_id=job.alert_id,
+                    failure_class=None,
+                    error_code=code,
+                )
+                return
             logger.error(
                 "alert job failed, will retry",
-                extra={"alert_id": job.alert_id, "camera_id": job.camera_id, "error_code": error_code(error)},
+                extra={"alert_id": job.alert_id, "camera_id": job.camera_id, "error_code": code},
             )
             raise
 

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.base import MetricManager
@@ -52,6 +53,10 @@ class FailureClass(enum.StrEnum):
     QUARANTINE = "quarantine"  # S3 PutObject of a malformed record
     CLAIM = "claim"  # DynamoDB UpdateItem of the camera's window
     SEND = "send"  # SQS SendMessage of the alert job
+
+
+# What a sighting's claim opened: the camera's current window, or a late window before it.
+type Opened = Literal["current", "late"]
 
 
 class ClaimContendedError(RuntimeError):
@@ -194,17 +199,18 @@ class Detector:
             },
         )
 
-    def _open(self, window: DedupWindow) -> str | None:
+    def _open(self, window: DedupWindow) -> Opened | None:
         """Claims `window` for its sighting: "current" or "late" when the sighting opens (or, redelivered,
         had opened) a window and its job must be sent; None when it was suppressed or counted late."""
         claim, late = self._windows.claim(window), False
-        for _ in range(MAX_CLAIM_ROUNDS):
+        for round_number in range(1, MAX_CLAIM_ROUNDS + 1):
             if claim.won:
                 if not late:
                     self._remember(_KnownWindow(window, job_sent=False))
                 return "late" if late else "current"
-            assert claim.stored is not None  # a lost claim carries the stored windows
             stored = claim.stored
+            if stored is None:  # DedupWindows.claim returns the stored windows with every lost claim
+                raise ClaimContendedError("a lost claim without the stored windows")
             known = self._known.get(window.camera_id)
             if known is None or known.window != stored.current:
                 self._remember(_KnownWindow(stored.current, job_sent=False))
@@ -217,6 +223,8 @@ class Detector:
             if placement.late_on is not None and placement.late_reason is not None:
                 self._count_late(placement.late_on, placement.late_reason, window)
                 return None
+            if round_number == MAX_CLAIM_ROUNDS:
+                break
             if placement.next_window:
                 claim, late = self._windows.claim(window), False
             else:

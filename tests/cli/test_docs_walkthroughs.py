@@ -1,4 +1,4 @@
-"""The README's operator walkthroughs ("Add a camera", "Enrol employees", "Site proxy", "Status") run as
+"""The operator walkthroughs of docs/ ("Add a camera", "Site proxy", "Enrol employees", "Status") run as
 written: every `facewatch` line of their ```bash blocks is executed in order, on moto (a CloudFormation
 stack with the outputs the commands read, the registry table, an S3 bucket of badge photos), a fake
 face collection, and stubbed stream processors and CloudWatch; a ```text block right after a ```bash
@@ -7,9 +7,7 @@ block is what those commands print."""
 from __future__ import annotations
 
 import json
-import re
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -20,59 +18,34 @@ from facewatch_local.stack import load_template
 from tests.cli.fake_collection import FakeCollection, Outcome, photo_bytes
 from tests.cli.fleet import COLLECTION, DETECTOR_ARN, NOW, STACK, FleetCamera, stub_fleet
 from tests.cli.support import AwsClients, Cli
+from tests.support.docs import Step, section, steps
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-WALKTHROUGHS = ("Add a camera", "Enrol employees", "Site proxy", "Status")
+# (page under docs/, the `## ` section of the walkthrough)
+WALKTHROUGHS = (
+    ("cameras-and-proxy.md", "Add a camera"),
+    ("enrolment.md", "Enrol employees"),
+    ("cameras-and-proxy.md", "Site proxy"),
+    ("operations.md", "Status"),
+)
 CAMERA_TABLE = f"{STACK}-CameraTable-1VJ2Y6Q8Z3K4L"
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    commands: list[str]
-    shows: str | None  # the ```text block that follows, if any
+def walkthrough(where: tuple[str, str]) -> list[Step]:
+    return steps(section(*where))
 
 
-def section(title: str) -> str:
-    text = README.read_text()
-    start = text.index(f"\n## {title}\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else len(text)]
+def facewatch_lines(where: tuple[str, str]) -> list[str]:
+    return [line for step in walkthrough(where) for line in step.commands if line.startswith("facewatch ")]
 
 
-def shell_lines(block: str) -> list[str]:
-    joined = re.sub(r"\\\n\s*", " ", block)
-    return [line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")]
+@pytest.mark.parametrize("where", WALKTHROUGHS, ids=[title for _, title in WALKTHROUGHS])
+def test_each_walkthrough_shows_facewatch_commands_and_their_output(where: tuple[str, str]) -> None:
+    assert facewatch_lines(where)
+    assert all(step.shows for step in walkthrough(where) if any(c.startswith("facewatch ") for c in step.commands))
 
 
-def steps(title: str) -> list[Step]:
-    text = section(title)
-    found: list[Step] = []
-    previous_end = -1
-    for match in _FENCE.finditer(text):
-        language, body = match.groups()
-        if language == "bash":
-            found.append(Step(shell_lines(body), None))
-        elif (
-            language == "text" and found and found[-1].shows is None and not text[previous_end : match.start()].strip()
-        ):
-            found[-1] = Step(found[-1].commands, body)
-        previous_end = match.end()
-    return found
-
-
-def facewatch_lines(title: str) -> list[str]:
-    return [line for step in steps(title) for line in step.commands if line.startswith("facewatch ")]
-
-
-@pytest.mark.parametrize("title", WALKTHROUGHS)
-def test_each_walkthrough_shows_facewatch_commands_and_their_output(title: str) -> None:
-    assert facewatch_lines(title)
-    assert all(step.shows for step in steps(title) if any(c.startswith("facewatch ") for c in step.commands))
-
-
-@pytest.mark.parametrize("line", [line for title in WALKTHROUGHS for line in facewatch_lines(title)])
-def test_every_readme_command_parses(line: str) -> None:
+@pytest.mark.parametrize("line", [line for where in WALKTHROUGHS for line in facewatch_lines(where)])
+def test_every_documented_command_parses(line: str) -> None:
     args = build_parser().parse_args(shlex.split(line, comments=True)[1:])
 
     assert callable(args.run)
@@ -104,7 +77,7 @@ def bring_photos(aws: boto3.session.Session, directory: Path) -> None:
         s3.put_object(Bucket="acme-hr-photos", Key=f"badges/2025-11/{name}", Body=photo_bytes(name))
 
 
-def test_the_walkthroughs_run_as_written_and_print_what_the_readme_shows(
+def test_the_walkthroughs_run_as_written_and_print_what_the_docs_show(
     cli: Cli, aws, aws_clients: AwsClients, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -121,7 +94,7 @@ def test_the_walkthroughs_run_as_written_and_print_what_the_readme_shows(
     aws_clients.put("rekognition", collection.attach(aws_clients.new_client("rekognition")))
     printed: dict[str, str] = {}
 
-    for title in WALKTHROUGHS:
+    for page, title in WALKTHROUGHS:
         if title == "Status":
             dock = FleetCamera(
                 "Dock02", status="FAILED", status_message="Access denied to Role", minutes_since_last_record=47
@@ -129,7 +102,7 @@ def test_the_walkthroughs_run_as_written_and_print_what_the_readme_shows(
             stub_fleet(
                 aws_clients, [FleetCamera("Lobby01"), dock, FleetCamera("Garage04", minutes_since_last_record=2)]
             )
-        for number, step in enumerate(steps(title)):
+        for number, step in enumerate(walkthrough((page, title))):
             out = []
             for line in step.commands:
                 words = shlex.split(line, comments=True)
@@ -142,7 +115,7 @@ def test_the_walkthroughs_run_as_written_and_print_what_the_readme_shows(
                     out.append(run.out)
             printed[f"{title} #{number}"] = "".join(out)
             if step.shows is not None:
-                assert "".join(out) == step.shows, f"README '{title}' shows other output than:\n{''.join(out)}"
+                assert "".join(out) == step.shows, f"docs/{page} '{title}' shows other output than:\n{''.join(out)}"
 
     assert sorted(face["ExternalImageId"] for face in collection.faces) == ["E200", "E201", "E202", "E300", "E301"]
     assert (tmp_path / "seoul-proxy" / "install.sh").exists()
