@@ -118,6 +118,7 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.local_detector
+	$(PY) -m benchmarks.two_phase
 	$(PY) -m benchmarks.cost_image_mode
 
 deploy: build

@@ -47,12 +47,14 @@ from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.quarantine import Quarantine
 from facewatch.adapters.search_index import AlertIndex
+from facewatch.adapters.snapshots import KvsImages, SnapshotStore
 from facewatch.config import AlertSettings, DetectorSettings
 from facewatch.handlers import alerter as alerter_handler
 from facewatch.handlers import detector as detector_handler
 from facewatch.services.alert import AlertStage
 from facewatch.services.detect import Detector
 from facewatch.services.index import IndexStage
+from facewatch.services.snapshot import SnapshotTaker
 
 REGION = "us-east-1"
 # Lambda polls each shard about once a second, whatever the batching window.
@@ -346,6 +348,11 @@ def _alert_stage(
         ledger=AlertLedger(settings.dedup_table_name, dynamodb),
         clips=ClipStore(
             settings.clip_bucket_name, kinesisvideo=kinesisvideo, s3=s3, archived_media_factory=archived_media
+        ),
+        # moto has no GetImages: each alert goes out without its snapshot after one refused call.
+        snapshots=SnapshotTaker(
+            images=KvsImages(kinesisvideo=kinesisvideo, archived_media_factory=archived_media, retry_seconds=0),
+            store=SnapshotStore(settings.clip_bucket_name, s3),
         ),
         cameras=CameraRegistry(settings.camera_table_name, dynamodb, clock=clock),
         notifier=AlertNotifier(settings.alert_topic_arn, sns),

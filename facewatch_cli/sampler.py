@@ -101,6 +101,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the site's alert policy file (docs/policies.md): faces outside the camera's zones are dropped "
         "before Rekognition is asked (default: none, every face)",
     )
+    _option(
+        run,
+        "--snapshot-bucket",
+        help="the stack's ClipBucketName: each analysed frame goes to edge/<camera>/ there, the alert's snapshot",
+    )
     _option(run, "--fps", type=float, default=DEFAULTS.frames_per_second, help="frames sampled per second")
     _option(
         run,
@@ -272,6 +277,7 @@ def settings_from(args: argparse.Namespace, source: str, stack: StackSettings = 
             stream_name=stream_name,
             collection_id=collection_id,
             kvs_stream_arn=args.kvs_stream_arn or None,
+            snapshot_bucket=args.snapshot_bucket or None,
             frames_per_second=args.fps,
             face_match_threshold=_first(args.face_match_threshold, stack.face_match_threshold)
             or DEFAULTS.face_match_threshold,

@@ -22,6 +22,7 @@ from facewatch_sampler.rekognition import FaceService, RekognitionFaces, client_
 from facewatch_sampler.runner import Sampler
 from facewatch_sampler.schedule import SamplingSchedule
 from facewatch_sampler.settings import SamplerSettings
+from facewatch_sampler.snapshots import EdgeSnapshots
 from facewatch_sampler.stats import SamplerStats
 from facewatch_sampler.status import StatusReporter
 from facewatch_sampler.tracks import TrackCache
@@ -108,6 +109,17 @@ def build_sampler(
         else None
     )
     drop_when_busy = settings.drop_when_busy if settings.drop_when_busy is not None else source.live
+    snapshots = (
+        EdgeSnapshots(
+            settings.snapshot_bucket,
+            settings.camera_id,
+            client_factory=lambda: session.client("s3"),
+            max_side_px=settings.max_image_side_px,
+            jpeg_quality=settings.jpeg_quality,
+        )
+        if settings.snapshot_bucket
+        else None
+    )
     return Sampler(
         stream_arn=stream_arn,
         source=source,
@@ -119,4 +131,5 @@ def build_sampler(
         reconnect=Backoff(settings.reconnect_base_seconds, settings.reconnect_max_seconds, jitter=jitter),
         drop_when_busy=drop_when_busy,
         status_interval_seconds=settings.status_interval_seconds,
+        snapshots=snapshots,
     )

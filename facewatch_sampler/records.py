@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from facewatch.domain.records import MalformedRecordError, parse_face_frame
+from facewatch.domain.snapshot import RECORD_SNAPSHOT_FIELD
 from facewatch_sampler.geometry import Box
 
 IMAGE_MODE_SOURCE = "image-mode"
@@ -116,11 +117,16 @@ def _face(face: AnalysedFace) -> dict[str, Any]:
     return {"DetectedFace": detected, "MatchedFaces": [_match(m) for m in matches]}
 
 
-def build_record(stream_arn: str, frame_time: float, faces: tuple[AnalysedFace, ...]) -> dict[str, Any]:
+def build_record(
+    stream_arn: str,
+    frame_time: float,
+    faces: tuple[AnalysedFace, ...],
+    snapshot: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The face-search record of one analysed frame. No server-side fragment exists, so ServerTimestamp
-    is the frame time too."""
+    is the frame time too. `snapshot` names the frame uploaded to the clip bucket (facewatch_sampler.snapshots)."""
     timestamp = round(frame_time, 3)
-    return {
+    record = {
         "InputInformation": {
             "KinesisVideo": {
                 "StreamArn": stream_arn,
@@ -135,6 +141,9 @@ def build_record(stream_arn: str, frame_time: float, faces: tuple[AnalysedFace, 
         SOURCE_FIELD: IMAGE_MODE_SOURCE,
         SYNTHETIC_FRAGMENT_FIELD: True,
     }
+    if snapshot is not None:
+        record[RECORD_SNAPSHOT_FIELD] = snapshot
+    return record
 
 
 def encode_record(record: dict[str, Any]) -> bytes:

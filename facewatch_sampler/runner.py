@@ -22,6 +22,7 @@ from facewatch_sampler.kinesis import RecordWriter, StreamUnavailable
 from facewatch_sampler.observability import logger
 from facewatch_sampler.records import build_record, encode_record
 from facewatch_sampler.schedule import SamplingSchedule
+from facewatch_sampler.snapshots import EdgeSnapshots
 from facewatch_sampler.stats import SamplerStats
 from facewatch_sampler.status import StatusReporter
 
@@ -87,7 +88,9 @@ class Sampler:
         status_interval_seconds: float,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        snapshots: EdgeSnapshots | None = None,
     ) -> None:
+        self._snapshots = snapshots
         self._stream_arn = stream_arn
         self._source = source
         self._analyser = analyser
@@ -154,7 +157,9 @@ class Sampler:
             if analysis.outcome is FrameOutcome.OVER_BUDGET:
                 self._warn_over_budget(frame.time)
             if analysis.outcome is FrameOutcome.ANALYSED:
-                self._writer.write(encode_record(build_record(self._stream_arn, frame.time, analysis.faces)))
+                snapshot = self._snapshots.upload(frame) if self._snapshots is not None else None
+                record = build_record(self._stream_arn, frame.time, analysis.faces, snapshot)
+                self._writer.write(encode_record(record))
         except StreamUnavailable as error:
             self._fail(str(error))
         except Exception as error:  # one bad frame must not end a long-running sampler; it is counted and logged

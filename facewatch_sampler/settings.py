@@ -70,6 +70,9 @@ class SamplerSettings:
     status_interval_seconds: float = 60.0
     # None: drop frames while busy for a camera, process every sampled frame of a file.
     drop_when_busy: bool | None = None
+    # The stack's clip bucket (ClipBucketName output): each analysed frame is uploaded there under
+    # edge/<camera>/ and named in its record, the alert's snapshot. None: no upload (the alert says so).
+    snapshot_bucket: str | None = None
 
     def __post_init__(self) -> None:
         problems = []

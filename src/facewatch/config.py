@@ -83,7 +83,7 @@ class DetectorSettings(_Settings):
     quarantine_bucket_name: str = Field(alias="QUARANTINE_BUCKET_NAME")
     min_face_confidence: Annotated[float, Field(ge=0, le=100)] = Field(90.0, alias="MIN_FACE_CONFIDENCE")
     dedup_window_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(60.0, alias="DEDUP_WINDOW_SECONDS")
-    alert_delay_seconds: Annotated[WholeNumber, Field(ge=0, le=900)] = Field(15, alias="ALERT_DELAY_SECONDS")
+    alert_delay_seconds: Annotated[WholeNumber, Field(ge=0, le=900)] = Field(0, alias="ALERT_DELAY_SECONDS")
     clip_post_roll_seconds: Annotated[float, Field(ge=0, le=300)] = Field(10.0, alias="CLIP_POST_ROLL_SECONDS")
     min_face_height_ratio: Annotated[float, Field(ge=0, le=1)] = Field(0.0, alias="MIN_FACE_HEIGHT_RATIO")
     min_face_sharpness: Annotated[float, Field(ge=0, le=100)] = Field(0.0, alias="MIN_FACE_SHARPNESS")

@@ -13,13 +13,16 @@ from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.domain.cameras import CameraPlace
 from facewatch.domain.clip import ClipOutcome
 from facewatch.domain.document import alert_document
-from facewatch.domain.notification import AlertContext, compose_email, message_attributes
+from facewatch.domain.notification import AlertContext, Phase, compose_email, message_attributes
 
 NO_CLIP = ClipOutcome.missing("the video was still not available after 5 attempts (ResourceNotFoundException)")
 
 
 def email_for(place: CameraPlace) -> str:
-    return compose_email(AlertContext(job=sample_job(), place=place, clip=NO_CLIP, link=None, notified_at=1763776851.0))
+    first_message = AlertContext(
+        job=sample_job(), place=place, clip=None, link=None, notified_at=1763776851.0, phase=Phase.SNAPSHOT
+    )
+    return compose_email(first_message)
 
 
 @pytest.fixture(autouse=True)

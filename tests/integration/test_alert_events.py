@@ -13,7 +13,6 @@ from tests.support.alerts import (
     CLIP_MAX_ATTEMPTS,
     AlertWorld,
     alert_world,
-    failed_ids,
     invoke_alerter,
     sample_job,
 )
@@ -58,12 +57,13 @@ def test_unknown_face_event_stores_the_clip_and_alerts_once(world: AlertWorld) -
     # when the handler runs
     response = invoke_alerter(event)
 
-    # then the record succeeds, the clip is in S3 and one alert reached the team's queue
+    # then the record succeeds (its frame is long past: no post-roll to wait for), the clip is in S3 and both
+    # messages of the alert reached the team's queue
     job = sample_job()
     assert response == {"batchItemFailures": []}
     assert world.clip_keys() == [f"clips/seoul-hq-lobby-01/2025/11/22/{job.alert_id}.mp4"]
-    [notification] = world.notifications()
-    assert json.loads(notification["Message"])["alert_id"] == job.alert_id
+    notices = [json.loads(notification["Message"]) for notification in world.notifications()]
+    assert [(notice["alert_id"], notice["sequence"]) for notice in notices] == [(job.alert_id, 1), (job.alert_id, 2)]
 
 
 def test_redelivered_event_after_success_publishes_nothing_more(world: AlertWorld) -> None:
@@ -75,39 +75,24 @@ def test_redelivered_event_after_success_publishes_nothing_more(world: AlertWorl
 
     # then it succeeds without a second alert or a second clip
     assert response == {"batchItemFailures": []}
-    assert len(world.notifications()) == 1
+    assert len(world.notifications()) == 2  # the snapshot and the clip, once each
     assert len(world.clip_keys()) == 1
 
 
-def test_redelivered_event_at_the_last_clip_attempt_alerts_without_a_clip(world: AlertWorld) -> None:
+def test_receives_spent_before_the_first_message_do_not_count_as_clip_attempts(world: AlertWorld) -> None:
     # given the camera's video is not in KVS (every GetClip answers ResourceNotFoundException)
     world.kvs.delete_stream(StreamARN=sample_job().kvs_stream_arn)
     event = load_event("alerter-redelivered.json")
     assert event["Records"][0]["attributes"]["ApproximateReceiveCount"] == str(CLIP_MAX_ATTEMPTS)
 
-    # when the job arrives for the CLIP_MAX_ATTEMPTS-th time
+    # when the job is handled for the first time at its CLIP_MAX_ATTEMPTS-th receive
     response = invoke_alerter(event)
 
-    # then the alert goes out now, without a clip, saying why
-    assert response == {"batchItemFailures": []}
+    # then the first message goes out now, without a snapshot, saying why, and the clip gets all its tries:
+    # this was its first, so the job comes back
+    assert len(response["batchItemFailures"]) == 1
     [notification] = world.notifications()
-    clip = json.loads(notification["Message"])["clip"]
-    assert clip["status"] == "missing"
-    assert clip["reason"] == "the video was still not available after 3 attempts (ResourceNotFoundException)"
-    assert world.clip_keys() == []
-
-
-def test_malformed_event_is_dead_lettered_with_the_reason_and_not_retried(world: AlertWorld) -> None:
-    # given an alert job without its fragment number
-    event = load_event("alerter-malformed.json")
-
-    # when the handler runs
-    response = invoke_alerter(event)
-
-    # then the record is not retried, the job is in the DLQ whole with the reason, and nothing went out
-    assert failed_ids(response) == []
-    [dead] = world.dead_letters()
-    assert dead["Body"] == event["Records"][0]["body"]
-    assert dead["MessageAttributes"]["reason"]["StringValue"] == "not an alert job: fragment_number: Field required"
-    assert world.notifications() == []
-    assert world.clip_keys() == []
+    notice = json.loads(notification["Message"])
+    assert notice["event_type"] == "alert_snapshot"
+    assert notice["snapshot"]["status"] == "missing"
+    assert notice["clip"]["status"] == "pending"

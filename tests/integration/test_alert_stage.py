@@ -36,10 +36,12 @@ from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.adapters.clips import ClipStore
 from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
+from facewatch.adapters.snapshots import KvsImages, SnapshotStore
 from facewatch.config import AlertSettings
 from facewatch.domain.notification import SnsMessage
 from facewatch.handlers import alerter
 from facewatch.services.alert import AlertStage
+from facewatch.services.snapshot import SnapshotTaker
 
 CLIP_BYTES = b"sample-mp4-video"  # what moto's GetClip answers for an existing stream
 IN_DOUBT = "notification in doubt"
@@ -108,11 +110,11 @@ class CrashOnceLedger(AlertLedger):
 
     crashed = False
 
-    def finish_notify(self, alert_id: str, sns_message_id: str, notified_at: float) -> None:
+    def finish_notify(self, alert_id: str, sns_message_id: str, notified_at: float, **phase: Any) -> None:
         if not self.crashed:
             self.crashed = True
             raise RuntimeError("Task timed out after 30.00 seconds")
-        super().finish_notify(alert_id, sns_message_id, notified_at)
+        super().finish_notify(alert_id, sns_message_id, notified_at, **phase)
 
 
 class StaleReadLedger(AlertLedger):
@@ -171,6 +173,10 @@ def install_stage(
             CLIP_BUCKET,
             kinesisvideo=observed.kvs,  # S3: the production client (facewatch.adapters.aws)
             archived_media_factory=media_factory or observed.moto_media,
+        ),
+        snapshots=SnapshotTaker(
+            images=KvsImages(kinesisvideo=observed.kvs, archived_media_factory=observed.moto_media, retry_seconds=0),
+            store=SnapshotStore(CLIP_BUCKET),
         ),
         cameras=CameraRegistry(CAMERA_TABLE, dynamodb),
         notifier=notifier or AlertNotifier(settings.alert_topic_arn, observed.sns),
@@ -261,7 +267,8 @@ def test_data_endpoint_is_looked_up_once_per_stream(
 
     # then GetDataEndpoint(GET_CLIP) was called once (5 calls/s per stream is a hard limit)
     assert len(observed.get_clip_calls) == 2
-    assert observed.data_endpoint_calls == [{"StreamARN": sample_job().kvs_stream_arn, "APIName": "GET_CLIP"}]
+    clip_lookups = [call for call in observed.data_endpoint_calls if call["APIName"] == "GET_CLIP"]
+    assert clip_lookups == [{"StreamARN": sample_job().kvs_stream_arn, "APIName": "GET_CLIP"}]
 
 
 def test_clip_not_ready_is_retried_with_a_growing_backoff_then_stored(
@@ -279,7 +286,8 @@ def test_clip_not_ready_is_retried_with_a_growing_backoff_then_stored(
     assert [len(failed_ids(response)) for response in responses] == [1, 1, 0]
     assert observed.visibility_timeouts() == [4, 8]
     assert len(world.clip_keys()) == 1
-    [notification] = world.notifications()
+    snapshot_notification, notification = world.notifications()
+    assert json.loads(snapshot_notification["Message"])["clip"]["status"] == "pending"
     assert json.loads(notification["Message"])["clip"]["status"] == "ok"
     stubber.assert_no_pending_responses()
 
@@ -298,7 +306,8 @@ def test_clip_still_not_ready_at_the_last_attempt_alerts_without_clip_saying_why
     # then the third receive sends the alert without a clip, and the email says why
     assert len(responses) == 3
     assert failed_ids(responses[-1]) == []
-    [email] = observed.emails()
+    snapshot_email, email = observed.emails()
+    assert "Clip:       follows in a second message" in snapshot_email
     assert "Clip:       none - the video was still not available after 3 attempts (ResourceNotFoundException)" in email
     assert world.clip_keys() == []
 
@@ -317,7 +326,8 @@ def test_permanent_clip_error_alerts_at_once_without_clip(
     # then the alert goes out now, without retrying, and the email says why there is no clip
     assert failed_ids(response) == []
     assert observed.postpones == []
-    [email] = observed.emails()
+    snapshot_email, email = observed.emails()
+    assert "Clip:       follows in a second message" in snapshot_email
     assert "Clip:       none - the video could not be retrieved (NoDataRetentionException)" in email
     assert world.clip_keys() == []
 
@@ -336,7 +346,8 @@ def test_an_empty_get_clip_body_leaves_no_object_and_the_alert_says_why(
     # then no (0-byte) clip object is left in the bucket, and the alert goes out without a clip, saying why
     assert failed_ids(response) == []
     assert world.clip_keys() == []
-    [email] = observed.emails()
+    snapshot_email, email = observed.emails()
+    assert "Clip:       follows in a second message" in snapshot_email
     assert "Clip:       none - the video could not be retrieved (EmptyClip)" in email
 
 
@@ -352,7 +363,8 @@ def test_throttled_get_clip_is_retried(world: AlertWorld, observed: Observed, mo
     # then the first receive is postponed and the second alerts with the clip
     assert [len(failed_ids(response)) for response in responses] == [1, 0]
     assert observed.visibility_timeouts() == [4]
-    [notification] = world.notifications()
+    snapshot_notification, notification = world.notifications()
+    assert json.loads(snapshot_notification["Message"])["clip"]["status"] == "pending"
     assert json.loads(notification["Message"])["clip"]["status"] == "ok"
     stubber.assert_no_pending_responses()
 
@@ -368,19 +380,25 @@ def test_alert_reaches_the_subscribed_queue_as_structured_json_with_attributes(
     # when the job is processed
     world.deliver()
 
-    # then the team's queue gets the SNS envelope: subject, the sqs-protocol JSON and filterable attributes
-    [envelope] = world.notifications()
+    # then the team's queue gets both SNS envelopes: subject, the sqs-protocol JSON and filterable attributes
+    first, envelope = world.notifications()
+    assert first["Subject"] == "facewatch: unknown face on Lobby entrance (seoul-hq-lobby-01) at SEOUL, 02:00:01 UTC"
+    assert json.loads(first["Message"])["event_type"] == "alert_snapshot"
     assert envelope["TopicArn"] == world.topic_arn
-    assert envelope["Subject"] == "facewatch: unknown face on Lobby entrance (seoul-hq-lobby-01) at SEOUL, 02:00:01 UTC"
+    assert envelope["Subject"] == (
+        "facewatch: clip of unknown face on Lobby entrance (seoul-hq-lobby-01) at SEOUL, 02:00:01 UTC"
+    )
     notice = json.loads(envelope["Message"])
-    assert notice["event_type"] == "unknown_face"
+    assert notice["event_type"] == "alert_clip"
+    assert notice["sequence"] == 2
     assert notice["alert_id"] == job.alert_id
     assert notice["camera"]["site"] == "SEOUL"
     assert notice["clip"]["s3_uri"] == f"s3://{CLIP_BUCKET}/clips/seoul-hq-lobby-01/2025/11/22/{job.alert_id}.mp4"
     attributes = {name: value["Value"] for name, value in envelope["MessageAttributes"].items()}
     assert attributes == {
         "camera_id": "seoul-hq-lobby-01",
-        "event_type": "unknown_face",
+        "event_type": "alert_clip",
+        "sequence": "2",
         "site": "SEOUL",
         "zone": "LOBBY",
     }
@@ -396,8 +414,8 @@ def test_subscription_filtered_to_another_site_receives_nothing(
     # when the alert is published
     world.deliver()
 
-    # then only the unfiltered subscription got it
-    assert len(world.notifications()) == 1
+    # then only the unfiltered subscription got them (snapshot and clip)
+    assert len(world.notifications()) == 2
     assert world.notifications(world.oslo_queue_url) == []
 
 
@@ -409,7 +427,7 @@ def test_presigned_link_in_the_alert_fetches_the_clip(
     job = sample_job()
     world.send_job(job.to_message())
     world.deliver()
-    [envelope] = world.notifications()
+    _, envelope = world.notifications()
 
     # when the link is read and followed (moto answers the S3 request)
     url = json.loads(envelope["Message"])["clip"]["url"]
@@ -440,11 +458,11 @@ def test_redelivered_job_is_not_alerted_twice(
     assert again["Attributes"]["ApproximateReceiveCount"] == "2"
     response = invoke_alerter(world.event_for([again]))
 
-    # then it succeeds with one clip fetched and stored, one alert and one document id
+    # then it succeeds with one clip fetched and stored, one message per phase and one document id
     assert failed_ids(response) == []
     assert len(observed.get_clip_calls) == 1
     assert len(world.clip_keys()) == 1
-    assert len(world.notifications()) == 1
+    assert len(world.notifications()) == 2
     assert observed.document_ids() == {sample_job().alert_id}
 
 
@@ -482,9 +500,12 @@ def test_crash_before_publish_is_dead_lettered_in_doubt_not_republished(
     # when SQS redelivers the job
     responses = deliver_until_done(world, max_deliveries=3)
 
-    # then it is not published (a person checks it): it is in the DLQ with the reason and its alert id
+    # then the first message is not published again (a person checks it: it is in the DLQ with the reason
+    # and its alert id), and the second message, with the snapshot and the clip, still goes out
     assert [failed_ids(response) for response in responses] == [[]]
-    assert observed.publishes == []
+    assert [json.loads(json.loads(call["Message"])["sqs"])["event_type"] for call in observed.publishes] == [
+        "alert_clip"
+    ]
     [dead] = world.dead_letters()
     assert dead["Body"] == job.to_message()
     assert dead["MessageAttributes"]["reason"]["StringValue"].startswith(IN_DOUBT)
@@ -505,9 +526,10 @@ def test_crash_after_publish_is_dead_lettered_in_doubt_not_republished(
     # when SQS redelivers the job
     deliver_until_done(world, max_deliveries=3)
 
-    # then the one alert already sent stays the only one, and the job is in the DLQ in doubt
-    assert len(world.notifications()) == 1
-    assert len(observed.publishes) == 1
+    # then the first message already sent is not sent again (the job's copy is in the DLQ in doubt), and
+    # the second still goes out
+    assert [json.loads(n["Message"])["event_type"] for n in world.notifications()] == ["alert_snapshot", "alert_clip"]
+    assert len(observed.publishes) == 2
     [dead] = world.dead_letters()
     assert dead["MessageAttributes"]["reason"]["StringValue"].startswith(IN_DOUBT)
 
@@ -527,9 +549,9 @@ def test_publish_refused_by_sns_is_retried_and_sent_once(
     # when SQS redelivers the job
     _, second = world.deliver()
 
-    # then the alert goes out once, with the clip fetched the first time, and nothing is in doubt
+    # then each message goes out once, the clip fetched once, and nothing is in doubt
     assert failed_ids(second) == []
-    assert len(world.notifications()) == 1
+    assert len(world.notifications()) == 2
     assert len(observed.get_clip_calls) == 1
     assert world.dead_letters() == []
 
@@ -550,8 +572,9 @@ def test_duplicate_that_loses_the_race_neither_publishes_nor_dead_letters(
     )
     _, response = world.deliver()
 
-    # then the notify step's conditional write stops it: one alert, the document indexed, no dead letter
+    # then the notify steps' conditional writes stop it: one message per phase, the document indexed (after
+    # each phase, and again by the copy), no dead letter
     assert failed_ids(response) == []
-    assert len(world.notifications()) == 1
+    assert len(world.notifications()) == 2
     assert world.dead_letters() == []
-    assert observed.queued_documents() == [sample_job().alert_id] * 2
+    assert observed.queued_documents() == [sample_job().alert_id] * 3

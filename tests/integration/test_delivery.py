@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from scripts.make_alert_events import REGION, sqs_event, sqs_record
-from tests.support.alerts import alert_context
+from tests.support.alerts import CROP_URL, alert_context, stored_snapshot
 from tests.support.aws import receive_visible
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.local_domain import LocalDomain, Recorded
@@ -24,7 +24,7 @@ from tests.support.local_domain import LocalDomain, Recorded
 from facewatch import config
 from facewatch.adapters import aws
 from facewatch.adapters import webhooks as webhooks_module
-from facewatch.domain.notification import alert_notice
+from facewatch.domain.notification import Phase, alert_notice
 from facewatch.handlers import delivery
 from facewatch.observability import metrics
 
@@ -49,9 +49,10 @@ class DeliveryWorld:
         return receive_visible(self.sqs, self.dead_letter_queue_url, max_receives=5)
 
 
-def notice_body(sequence: int = 1) -> str:
-    """The structured alert as the topic delivers it to the delivery queue (raw message delivery)."""
-    notice = alert_notice(alert_context())
+def notice_body() -> str:
+    """The first message's structured alert (with the snapshot), as the topic delivers it to the delivery
+    queue (raw message delivery)."""
+    notice = alert_notice(alert_context(phase=Phase.SNAPSHOT, snapshot=stored_snapshot()))
     return json.dumps(notice, separators=(",", ":"))
 
 
@@ -132,8 +133,17 @@ def test_each_channel_gets_the_alert_once(world: DeliveryWorld) -> None:
     assert [len(slack.requests), len(teams.requests), len(hook.requests)] == [1, 1, 1]
     slack_message = slack.requests[0].json()
     assert slack_message["text"].startswith("Unknown face on Lobby entrance (seoul-hq-lobby-01)")
+    assert {"type": "image", "image_url": CROP_URL, "alt_text": "face crop of the unknown face"} in slack_message[
+        "blocks"
+    ]
     card = teams.requests[0].json()["attachments"][0]
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert card["content"]["body"][1] == {
+        "type": "Image",
+        "url": CROP_URL,
+        "altText": "face crop of the unknown face",
+        "size": "Medium",
+    }
     assert hook.requests[0].body == body.encode()
     assert world.dead_letters() == []
 

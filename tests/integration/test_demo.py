@@ -207,7 +207,8 @@ def test_a_failing_step_fails_the_demo_and_says_which(tmp_path: Path) -> None:
     )
 
     assert not summary.ok
-    assert "AlertFunction reported 2 failed record(s)" in summary.problems
+    # each alert's document is queued after each of its two messages: 2 alerts, 4 index records failing
+    assert "AlertFunction reported 4 failed record(s)" in summary.problems
     assert all(alert.sns_message_id for alert in summary.alerts)
 
 

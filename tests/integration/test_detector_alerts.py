@@ -217,7 +217,18 @@ def test_a_late_record_is_queued_visible_at_once(harness: DetectorHarness) -> No
     assert len(harness.alert_jobs()) == 1
 
 
+def test_by_default_a_fresh_record_is_queued_visible_at_once_for_the_first_message(harness: DetectorHarness) -> None:
+    record = frame_at(1.733)
+    harness.clock.now = frame_time(record) + 1.5
+
+    harness.invoke(kinesis_event([record]))
+
+    assert _sent_delays(harness) == [0]
+    assert harness.queue_depth() == (1, 0)
+
+
 def test_a_fresh_record_is_delayed_until_its_post_roll_is_ingested(harness: DetectorHarness) -> None:
+    harness.restart(ALERT_DELAY_SECONDS="15")
     record = frame_at(1.733)
     harness.clock.now = frame_time(record) + 1.5
 
@@ -229,6 +240,7 @@ def test_a_fresh_record_is_delayed_until_its_post_roll_is_ingested(harness: Dete
 
 
 def test_the_delay_never_exceeds_alert_delay_seconds(harness: DetectorHarness) -> None:
+    harness.restart(ALERT_DELAY_SECONDS="15")
     record = frame_at(1.733)
     harness.clock.now = frame_time(record) - 30.0  # a producer clock running ahead
 

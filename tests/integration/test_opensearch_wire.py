@@ -84,9 +84,12 @@ def test_document_is_put_under_the_alert_id_in_the_monthly_index(world: AlertWor
     # when it is handled
     response = alert_and_index(world, job)
 
-    # then the document goes to face-alerts-2025.11 with the alert id as its id
+    # then the document goes to face-alerts-2025.11 with the alert id as its id: written after the first
+    # message (clip pending), then updated in place after the second
     assert response == {"batchItemFailures": []}
-    (document,) = [seen for seen in domain.requests if "/_doc/" in seen.path]
+    documents = [seen for seen in domain.requests if "/_doc/" in seen.path]
+    assert [seen.json()["clip_status"] for seen in documents] == ["pending", "ok"]
+    document = documents[-1]
     assert document.method in ("PUT", "POST")
     assert document.path == f"/face-alerts-2025.11/_doc/{job.alert_id}"
     body = document.json()
@@ -111,8 +114,8 @@ def test_template_is_put_once_per_container(world: AlertWorld, domain: LocalDoma
         "/_index_template/face-alerts",
         "/_plugins/_ism/policies/face-alerts-retention",
         "/_plugins/_ism/add/face-alerts-*",
-        f"/face-alerts-2025.11/_doc/{sample_job().alert_id}",
-        f"/face-alerts-2025.11/_doc/{second.alert_id}",
+        *[f"/face-alerts-2025.11/_doc/{sample_job().alert_id}"] * 2,
+        *[f"/face-alerts-2025.11/_doc/{second.alert_id}"] * 2,
     ]
 
 
@@ -130,8 +133,9 @@ def test_every_request_is_sigv4_signed_for_service_es(
     # when it indexes an alert
     alert_and_index(world)
 
-    # then each request is signed with those credentials for es in the function's region
-    assert len(domain.requests) == 4  # template, retention policy, policy on older indices, document
+    # then each request (the template, the retention policy and its attachment to older indices, the document
+    # after each message) is signed with those credentials for es in the function's region
+    assert len(domain.requests) == 5
     for seen in domain.requests:
         signature = seen.signature()
         assert signature, seen.headers.get("authorization")
@@ -149,10 +153,10 @@ def test_index_outage_neither_holds_back_nor_fails_the_alert(outage: AlertWorld)
     _, alerted = outage.deliver()
     messages, indexed = outage.deliver_documents()
 
-    # then the alert went out and its job is done; the document's record failed, to come back after a backoff
+    # then both messages went out and the job is done; the document's records failed, to come back after a backoff
     assert failed_ids(alerted) == []
-    assert len(outage.notifications()) == 1
-    assert failed_ids(indexed) == [messages[0]["MessageId"]]
+    assert len(outage.notifications()) == 2
+    assert sorted(failed_ids(indexed)) == sorted(message["MessageId"] for message in messages)
     assert outage.receive(outage.alert_queue_url) == []
 
 
@@ -171,13 +175,15 @@ def test_index_outage_ends_in_the_index_dead_letter_queue_with_the_reason(outage
         failed = [message for message in messages if message["MessageId"] in failed_ids(response)]
         outage.expire_visibility(failed, outage.index_queue_url)
 
-    # then the alert went out once, and after INDEX_MAX_ATTEMPTS the document is dead-lettered, with why
+    # then each message went out once, and after INDEX_MAX_ATTEMPTS the document (as of each message) is
+    # dead-lettered, with why
     assert invocations == INDEX_MAX_ATTEMPTS
-    assert len(outage.notifications()) == 1
-    [dead] = outage.receive(outage.index_dead_letter_queue_url)
-    assert json.loads(dead["Body"])["alert_id"] == sample_job().alert_id
-    reason = dead["MessageAttributes"]["reason"]["StringValue"]
-    assert reason.startswith(f"OpenSearch did not take the document in {INDEX_MAX_ATTEMPTS} attempts")
+    assert len(outage.notifications()) == 2
+    dead_letters = outage.receive(outage.index_dead_letter_queue_url)
+    assert [json.loads(dead["Body"])["alert_id"] for dead in dead_letters] == [sample_job().alert_id] * 2
+    for dead in dead_letters:
+        reason = dead["MessageAttributes"]["reason"]["StringValue"]
+        assert reason.startswith(f"OpenSearch did not take the document in {INDEX_MAX_ATTEMPTS} attempts")
     assert outage.dead_letters() == []
 
 
@@ -187,7 +193,7 @@ def test_index_is_retried_alone_once_opensearch_is_back(world: AlertWorld, domai
     world.send_job(sample_job().to_message())
     world.deliver()
     messages, first = world.deliver_documents()
-    assert len(failed_ids(first)) == 1
+    assert len(failed_ids(first)) == 2  # the document as of each message
     world.expire_visibility(messages, world.index_queue_url)
 
     # when SQS redelivers the document after OpenSearch recovered
@@ -197,7 +203,7 @@ def test_index_is_retried_alone_once_opensearch_is_back(world: AlertWorld, domai
     # then the document is written and the alert is not sent again
     assert failed_ids(second) == []
     assert domain.requests[-1].path == f"/face-alerts-2025.11/_doc/{sample_job().alert_id}"
-    assert len(world.notifications()) == 1
+    assert len(world.notifications()) == 2  # the snapshot and the clip, once each
 
 
 def test_bare_domain_endpoint_is_reached_over_https_on_443(monkeypatch: pytest.MonkeyPatch) -> None:

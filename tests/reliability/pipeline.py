@@ -98,7 +98,8 @@ class Sent:
 @dataclass
 class Outcome:
     expected: dict[str, str]  # alert id -> camera name
-    notified: Counter[str]
+    notified: Counter[str]  # the alert's last message (the clip, phase 2) accepted by SNS
+    first_notified: Counter[str]  # its first message (the snapshot, phase 1) accepted by SNS
     clip_status: dict[str, str]
     alert_dead_letters: list[QueuedMessage]
     index_dead_letters: list[QueuedMessage]  # documents of notified alerts OpenSearch never took
@@ -136,6 +137,10 @@ class Outcome:
         in_alert_dlq = self.dead_lettered_alerts()
         recoverable = self.recoverable_alerts()
         found += [f"{name(a, a)} notified {n} times" for a, n in self.notified.items() if n > 1]
+        found += [f"{name(a, a)} first message sent {n} times" for a, n in self.first_notified.items() if n > 1]
+        for alert, camera in self.expected.items():
+            if self.notified[alert] == 1 and self.first_notified[alert] != 1 and alert not in in_alert_dlq:
+                found.append(f"{camera}: first message lost, and no copy of its job in a dead-letter queue")
         found += [f"unexpected alert {a} notified" for a in self.notified if a not in self.expected]
         for alert, camera in self.expected.items():
             if self.notified[alert] != 1 and alert not in in_alert_dlq and alert not in recoverable:
@@ -410,8 +415,15 @@ class Pipeline:
         ]
         return Outcome(
             expected={r.alert_id: r.name for r in sent if r.alert_id},
-            notified=Counter(notice["alert_id"] for notice in notices),
-            clip_status={notice["alert_id"]: notice["clip"]["status"] for notice in notices},
+            notified=Counter(notice["alert_id"] for notice in notices if notice["event_type"] == "alert_clip"),
+            first_notified=Counter(
+                notice["alert_id"] for notice in notices if notice["event_type"] == "alert_snapshot"
+            ),
+            clip_status={
+                notice["alert_id"]: notice["clip"]["status"]
+                for notice in notices
+                if notice["event_type"] == "alert_clip"
+            },
             alert_dead_letters=peek_all(self.sqs, stack.alert_dead_letter_queue_url),
             index_dead_letters=peek_all(self.sqs, stack.index_dead_letter_queue_url),
             detector_dead_letters=detector_dead,

@@ -36,7 +36,7 @@ def test_the_clip_link_lives_exactly_as_long_as_configured(world: AlertWorld) ->
     world.deliver()
 
     # then the link is signed for exactly that long, and the alert says when it stops working
-    [envelope] = world.notifications()
+    _, envelope = world.notifications()
     clip = json.loads(envelope["Message"])["clip"]
     notice = json.loads(envelope["Message"])
     assert parse_qs(urlsplit(clip["url"]).query)["X-Amz-Expires"] == [str(configured)]

@@ -62,9 +62,9 @@ def test_metric_sets_carry_the_namespace_and_service_dimension_the_alarms_query(
     assert sets
     for metric_set in sets:
         for directive in metric_set["_aws"]["CloudWatchMetrics"]:
-            # The batch's set by service; the detector's per-camera sets (reasons) by camera and service.
+            # the function's set, or a per-camera one (quarantined records, latency components) with CameraId
             assert directive["Namespace"] == namespace
-            assert directive["Dimensions"] in ([["service"]], [["CameraId", "service"]])
+            assert [sorted(names) for names in directive["Dimensions"]] in ([["service"]], [["CameraId", "service"]])
         assert metric_set["service"] == service
 
 
@@ -97,6 +97,7 @@ def test_the_dashboards_log_query_counts_each_notified_alert_under_its_camera(
     # when it is run over the alerter's log lines
     lines = [line for i in pipeline.alerter.invocations for line in structured(i.output) if "_aws" not in line]
     counted = Counter(line[field["field"]] for line in lines if line.get("message") == message["message"])
-    # then it counts what was notified, camera by camera
-    assert counted == Counter(notice["camera"]["id"] for notice in pipeline.notices())
+    # then it counts what was notified (each alert's first message), camera by camera
+    first_messages = [notice for notice in pipeline.notices() if notice["event_type"] == "alert_snapshot"]
+    assert counted == Counter(notice["camera"]["id"] for notice in first_messages)
     assert len(counted) == 4

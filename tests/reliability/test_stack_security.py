@@ -51,6 +51,7 @@ POWERTOOLS_LOG_KEYS = {
     "xray_trace_id",
     "sampling_rate",
 }
+LATENCY = ("frame_to_arrival", "arrival_to_detector", "detector_to_phase1", "phase1_to_phase2")
 FACEWATCH_LOG_KEYS = {
     "camera_id",
     "alert_id",
@@ -67,6 +68,10 @@ FACEWATCH_LOG_KEYS = {
     "retry_in_s",
     "index",
     "late_window",
+    "phase",
+    "snapshot_status",
+    "latency",
+    *(f"latency.{name}" for name in LATENCY),
     "failure",
     "shard_id",
 }
@@ -129,6 +134,24 @@ NOTICE_FIELDS = {
     *POLICY_FIELDS,
     # The alert's console page (CONSOLE_URL): an address, no credential.
     "page_url",
+    "sequence",
+    "first_notified_at",
+    "snapshot",
+    *(
+        f"snapshot.{name}"
+        for name in (
+            "status",
+            "source",
+            "frame_s3_uri",
+            "crop_s3_uri",
+            "frame_url",
+            "crop_url",
+            "url_expires_at",
+            "reason",
+        )
+    ),
+    "latency_seconds",
+    *(f"latency_seconds.{name}" for name in LATENCY),
 }
 DOCUMENT_FIELDS = {
     "schema",
@@ -149,6 +172,14 @@ DOCUMENT_FIELDS = {
     "detected_at",
     "notified_at",
     "alert_latency_seconds",
+    "phase",
+    "snapshot_status",
+    "snapshot_reason",
+    "snapshot_key",
+    "crop_key",
+    "clip_notified_at",
+    "latency_seconds",
+    *(f"latency_seconds.{name}" for name in LATENCY),
     "bounding_box",
     *(f"bounding_box.{name}" for name in BOX),
     "location",
@@ -157,7 +188,7 @@ DOCUMENT_FIELDS = {
     *POLICY_FIELDS,
 }
 # "facewatch: unknown face on <display name> (<camera id>) at <site>, HH:MM:SS UTC"
-SUBJECT = re.compile(r"facewatch: unknown face on [a-z]+ \(exposure-[a-z]+\) at HQ, \d\d:\d\d:\d\d UTC")
+SUBJECT = re.compile(r"facewatch: (clip of )?unknown face on [a-z]+ \(exposure-[a-z]+\) at HQ, \d\d:\d\d:\d\d UTC")
 CLIP_METADATA = {"alert-id", "camera-id", "frame-time"}
 
 
@@ -237,8 +268,10 @@ def test_log_lines_have_the_powertools_and_facewatch_fields_only(everything_writ
     for line in logs:
         assert set(line) <= POWERTOOLS_LOG_KEYS | FACEWATCH_LOG_KEYS, line
     for line in metrics:
-        # An EMF line holds the metrics, the metadata and the dimensions (service; a camera's sets CameraId).
-        dimensions = {"service", "CameraId"} if "CameraId" in line else {"service"}
+        # An EMF line holds the metrics, the metadata and the dimensions (service; CameraId on the per-camera
+        # quarantine counts and latency components), nothing else.
+        dimensions = {name for d in line["_aws"]["CloudWatchMetrics"] for names in d["Dimensions"] for name in names}
+        assert dimensions <= {"service", "CameraId"}, line
         assert set(line) == {"_aws", *dimensions, *emf_metric_names(line)}, line
     plain = [line for line in everything_written["log lines"] if not line.startswith("{")]
     assert all(line.startswith(("START ", "END ", "REPORT ")) for line in plain), plain
@@ -291,5 +324,5 @@ def test_every_checkov_suppression_next_to_a_resource_says_why() -> None:
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
     ]
     for logical_id, skip in skips:
-        assert str(skip.get("id", "")).startswith("CKV_"), (logical_id, skip)
+        assert str(skip.get("id", "")).startswith(("CKV_", "CKV2_")), (logical_id, skip)
         assert len(str(skip.get("comment", "")).split()) >= 8, f"{logical_id} suppresses {skip['id']} without a reason"

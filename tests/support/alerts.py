@@ -34,7 +34,8 @@ from facewatch.adapters import aws
 from facewatch.domain.alert_job import AlertJob
 from facewatch.domain.cameras import CameraPlace
 from facewatch.domain.clip import ClipOutcome
-from facewatch.domain.notification import AlertContext, ClipLink
+from facewatch.domain.notification import AlertContext, ClipLink, Phase, SnapshotLinks
+from facewatch.domain.snapshot import SnapshotOutcome, snapshot_keys
 from facewatch.handlers import alerter
 from facewatch.observability import metrics
 
@@ -69,11 +70,22 @@ SEOUL_LOBBY = CameraPlace(
     timezone="Asia/Seoul",
 )
 CLIP_URL = "https://clips.example/seoul-hq-lobby-01.mp4?X-Amz-Signature=abc"
+FRAME_URL = "https://clips.example/seoul-hq-lobby-01-frame.jpg?X-Amz-Signature=def"
+CROP_URL = "https://clips.example/seoul-hq-lobby-01-crop.jpg?X-Amz-Signature=ghi"
 
 
 def stored_clip(job: AlertJob | None = None) -> ClipOutcome:
     job = job or sample_job()
     return ClipOutcome.stored(CLIP_BUCKET, f"clips/{job.camera_id}/2025/11/22/{job.alert_id}.mp4", 2_400_000)
+
+
+def stored_snapshot(job: AlertJob | None = None) -> SnapshotOutcome:
+    job = job or sample_job()
+    return SnapshotOutcome.stored(CLIP_BUCKET, snapshot_keys(job.camera_id, job.frame_time, job.alert_id), "kvs")
+
+
+def snapshot_links(notified_at: float = NOTIFIED_AT) -> SnapshotLinks:
+    return SnapshotLinks(frame_url=FRAME_URL, crop_url=CROP_URL, expires_at=notified_at + 3600)
 
 
 def alert_context(
@@ -82,12 +94,31 @@ def alert_context(
     clip: ClipOutcome | None = None,
     link: ClipLink | None = None,
     notified_at: float = NOTIFIED_AT,
+    *,
+    phase: Phase = Phase.CLIP,
+    snapshot: SnapshotOutcome | None = None,
+    links: SnapshotLinks | None = None,
+    phase1_at: float | None = None,
 ) -> AlertContext:
-    """An alert with a stored clip and a one-hour link unless told otherwise."""
-    clip = clip or stored_clip(job)
-    if link is None and clip.status == "ok":
-        link = ClipLink(url=CLIP_URL, expires_at=notified_at + 3600)
-    return AlertContext(job=job or sample_job(), place=place, clip=clip, link=link, notified_at=notified_at)
+    """Phase 2 (the clip message) with a stored clip and a one-hour link unless told otherwise; phase 1 has
+    no clip. A stored snapshot's links are filled in unless given."""
+    if phase is Phase.CLIP:
+        clip = clip or stored_clip(job)
+        if link is None and clip.status == "ok":
+            link = ClipLink(url=CLIP_URL, expires_at=notified_at + 3600)
+    if snapshot is not None and snapshot.status == "ok" and links is None:
+        links = snapshot_links(notified_at)
+    return AlertContext(
+        job=job or sample_job(),
+        place=place,
+        clip=clip if phase is Phase.CLIP else None,
+        link=link,
+        notified_at=notified_at,
+        phase=phase,
+        snapshot=snapshot,
+        snapshot_links=links,
+        phase1_at=phase1_at,
+    )
 
 
 class RecordingOpenSearch:

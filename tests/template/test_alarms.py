@@ -198,9 +198,9 @@ def test_dashboard_counts_alerts_per_hour_per_camera_from_the_alerters_log_lines
     assert query.endswith("stats count(*) as alerts by bin(1h), camera_id")
 
 
-def test_dashboard_shows_the_end_to_end_latency_p50_and_p95(template: dict[str, Any]) -> None:
-    # when
-    metrics = widget(dashboard(template), "End-to-end alert latency")["metrics"]
+def test_dashboard_shows_frame_to_first_message_latency_p50_and_p95(template: dict[str, Any]) -> None:
+    # when: AlertLatency is frame -> the first message (the snapshot), without a camera dimension
+    metrics = widget(dashboard(template), "Frame to first message (snapshot)")["metrics"]
     # then
     alerter = [namespace(template), "AlertLatency", "service", service(template, "AlertFunction")]
     assert [metric[:4] for metric in metrics] == [alerter, alerter]

@@ -484,7 +484,7 @@ def test_alerter_may_fetch_clips_from_every_camera_whatever_the_prefix(mode: str
     # when
     pattern = deployment.resolve_string(grant["Resource"])
     # then
-    assert set(grant["Action"]) == {"kinesisvideo:GetDataEndpoint", "kinesisvideo:GetClip"}
+    assert set(grant["Action"]) == {"kinesisvideo:GetDataEndpoint", "kinesisvideo:GetClip", "kinesisvideo:GetImages"}
     assert fnmatch.fnmatchcase(f"arn:aws:kinesisvideo:{ACCOUNT}:stream/{STACK}_Lobby01/1731900000000", pattern)
     assert not fnmatch.fnmatchcase(f"arn:aws:kinesisvideo:{ACCOUNT}:stream/{STACK}-busan_Lobby01/17", pattern)
 

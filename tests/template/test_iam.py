@@ -140,6 +140,7 @@ def test_checks_see_every_role_and_statement(deployed: dict[str, Any]) -> None:
         "ProxyRole",
         "ConsolePagesFunctionRole",
         "ConsoleActionsFunctionRole",
+        "DeliveryFunctionRole",
     }
     assert len(places) >= 15
 

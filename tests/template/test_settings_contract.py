@@ -13,6 +13,7 @@ from facewatch.config import (
     AlertSettings,
     ConsoleActionsSettings,
     ConsolePagesSettings,
+    DeliverySettings,
     DetectorSettings,
     SettingsError,
 )
@@ -24,12 +25,13 @@ PLATFORM_VARIABLES = {"LOG_LEVEL", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRIC
 # without the console, as in its own tests).
 OPTIONAL_WIRING = {"ALERT_RECORD_TABLE_NAME", "CONSOLE_URL"}
 
-SettingsClass = type[DetectorSettings] | type[AlertSettings] | type[ConsolePagesSettings]
+SettingsClass = type[DetectorSettings] | type[AlertSettings] | type[ConsolePagesSettings] | type[DeliverySettings]
 FUNCTIONS: dict[str, SettingsClass] = {
     "DetectorFunction": DetectorSettings,
     "AlertFunction": AlertSettings,
     "ConsolePagesFunction": ConsolePagesSettings,
     "ConsoleActionsFunction": ConsoleActionsSettings,
+    "DeliveryFunction": DeliverySettings,
 }
 
 
@@ -114,6 +116,7 @@ def test_functions_have_distinct_service_names(template: dict[str, Any]) -> None
         "facewatch-alerter",
         "facewatch-console-pages",
         "facewatch-console-actions",
+        "facewatch-delivery",
     }
 
 
@@ -205,6 +208,7 @@ RESOURCE_NUMBER_PROPERTIES: dict[str, tuple[frozenset[str], str]] = {
     "AuditRetentionDays": (frozenset({"Days", "ExpirationInDays"}), "Integer"),
     "AlertMaxReceiveCount": (frozenset({"maxReceiveCount"}), "Integer"),
     "ClipRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
+    "SnapshotRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
     "QuarantineRetentionDays": (frozenset({"ExpirationInDays"}), "Integer"),
     "ConsoleSessionMinutes": (frozenset({"AccessTokenValidity", "IdTokenValidity"}), "Integer"),
 }

@@ -13,6 +13,7 @@ from tests.support.alerts import CLIP_BUCKET, CLIP_URL, SEOUL_LOBBY, alert_conte
 from facewatch.domain.cameras import CameraPlace
 from facewatch.domain.clip import ClipOutcome
 from facewatch.domain.notification import (
+    Phase,
     alert_notice,
     compose_email,
     compose_sns_message,
@@ -95,12 +96,15 @@ def test_email_without_clip_says_none_and_why() -> None:
 def test_email_gives_the_alert_id() -> None:
     email = compose_email(alert_context())
 
-    assert line_starting(email, "Alert id:") == f"Alert id:   {sample_job().alert_id}"
+    assert line_starting(email, "Alert id:") == f"Alert id:   {sample_job().alert_id} (message 2 of 2)"
 
 
 def test_subject_names_camera_site_and_utc_time() -> None:
-    assert compose_subject(alert_context()) == (
+    assert compose_subject(alert_context(phase=Phase.SNAPSHOT, clip=None)) == (
         "facewatch: unknown face on Lobby entrance (seoul-hq-lobby-01) at SEOUL, 02:00:01 UTC"
+    )
+    assert compose_subject(alert_context()) == (
+        "facewatch: clip of unknown face on Lobby entrance (seoul-hq-lobby-01) at SEOUL, 02:00:01 UTC"
     )
 
 
@@ -111,7 +115,7 @@ def test_subject_replaces_non_ascii_and_line_breaks() -> None:
 
     assert subject.isascii()
     assert "\n" not in subject
-    assert subject.startswith("facewatch: unknown face on ")
+    assert subject.startswith("facewatch: clip of unknown face on ")
 
 
 def test_long_subject_is_cut_to_100_characters_with_an_ellipsis() -> None:
@@ -142,8 +146,9 @@ def test_structured_alert_carries_camera_time_face_clip_and_source() -> None:
 
     notice = alert_notice(alert_context(job=job))
 
-    assert notice["schema"] == 1
-    assert notice["event_type"] == "unknown_face"
+    assert notice["schema"] == 2
+    assert notice["event_type"] == "alert_clip"
+    assert notice["sequence"] == 2
     assert notice["alert_id"] == job.alert_id
     assert notice["camera"] == {
         "id": "seoul-hq-lobby-01",
@@ -196,7 +201,8 @@ def test_sns_message_has_the_email_for_people_and_json_for_machines() -> None:
 def test_attributes_name_camera_event_site_and_zone_when_known() -> None:
     assert message_attributes(SEOUL_LOBBY) == {
         "camera_id": {"DataType": "String", "StringValue": "seoul-hq-lobby-01"},
-        "event_type": {"DataType": "String", "StringValue": "unknown_face"},
+        "event_type": {"DataType": "String", "StringValue": "alert_clip"},
+        "sequence": {"DataType": "String", "StringValue": "2"},
         "site": {"DataType": "String", "StringValue": "SEOUL"},
         "zone": {"DataType": "String", "StringValue": "LOBBY"},
     }
@@ -206,7 +212,8 @@ def test_attributes_leave_out_site_and_zone_when_unknown() -> None:
     # SNS rejects an attribute with an empty value
     assert message_attributes(UNREGISTERED) == {
         "camera_id": {"DataType": "String", "StringValue": "seoul-hq-lobby-01"},
-        "event_type": {"DataType": "String", "StringValue": "unknown_face"},
+        "event_type": {"DataType": "String", "StringValue": "alert_clip"},
+        "sequence": {"DataType": "String", "StringValue": "2"},
     }
 
 

@@ -133,12 +133,13 @@ def policy_info(
 
 
 def sns_attributes(info: AlertPolicyInfo | None) -> dict[str, dict[str, str]]:
-    """Attributes a subscription's filter policy matches: event_type, severity, and recipients (a String.Array,
-    so {"recipients": ["security"]} matches an alert for security and reception alike)."""
+    """Attributes a subscription's filter policy matches: alert_type, severity, and recipients (a String.Array,
+    so {"recipients": ["security"]} matches an alert for security and reception alike). `event_type` is the
+    message's phase (alert_snapshot, alert_clip), set with the place's attributes."""
     if info is None:
         return {}
     attributes = {
-        "event_type": {"DataType": "String", "StringValue": info.alert_type},
+        "alert_type": {"DataType": "String", "StringValue": info.alert_type},
         "severity": {"DataType": "String", "StringValue": info.severity},
         "rule_id": {"DataType": "String", "StringValue": info.rule_id},
     }

@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from facewatch.domain.alert_job import JobTime
 from facewatch.domain.alert_policy import document_fields, document_mappings
-from facewatch.domain.notification import AlertContext, iso_utc
+from facewatch.domain.notification import AlertContext, Phase, iso_utc
 
-ALERT_DOCUMENT_SCHEMA = 1
-INDEX_TEMPLATE_VERSION = 1
+ALERT_DOCUMENT_SCHEMA = 2
+INDEX_TEMPLATE_VERSION = 2
 # Attempts to index a document before it is dead-lettered with the reason (IndexQueue's maxReceiveCount is
 # higher, a backstop); between them a growing backoff, so an outage of about an hour is ridden out.
 INDEX_MAX_ATTEMPTS = 8
@@ -53,7 +53,9 @@ def index_name(prefix: str, frame_time: float) -> str:
 
 
 def alert_document(context: AlertContext) -> dict[str, Any]:
-    job, place, clip = context.job, context.place, context.clip
+    """The alert's document as of `context.phase`: written after the first message (clip "pending") and
+    overwritten in place, under the same id, after the second."""
+    job, place, clip, snapshot = context.job, context.place, context.clip, context.snapshot
     location = {
         key: value
         for key, value in {
@@ -65,6 +67,9 @@ def alert_document(context: AlertContext) -> dict[str, Any]:
         }.items()
         if value
     }
+    first_notified_at = context.notified_at if context.phase is Phase.SNAPSHOT else context.phase1_at
+    first_notified_at = first_notified_at if first_notified_at is not None else context.notified_at
+    ok = snapshot is not None and snapshot.status == "ok"
     return {
         "schema": ALERT_DOCUMENT_SCHEMA,
         "timestamp": iso_utc(job.frame_time),
@@ -76,16 +81,23 @@ def alert_document(context: AlertContext) -> dict[str, Any]:
         "faces_in_frame": job.faces_in_frame,
         "unknown_faces": job.unmatched_faces_in_frame,
         "bounding_box": job.face.bounding_box.model_dump(),
-        "s3_location": clip.s3_uri,
-        "clip_status": clip.status,
-        "clip_reason": clip.reason,
-        "clip_size_bytes": clip.size_bytes,
+        "phase": int(context.phase),
+        "snapshot_status": snapshot.status if snapshot is not None else "missing",
+        "snapshot_reason": snapshot.reason if snapshot is not None else "not taken",
+        "snapshot_key": snapshot.frame_key if ok and snapshot is not None else None,
+        "crop_key": snapshot.crop_key if ok and snapshot is not None else None,
+        "s3_location": clip.s3_uri if clip is not None else None,
+        "clip_status": clip.status if clip is not None else "pending",
+        "clip_reason": clip.reason if clip is not None else None,
+        "clip_size_bytes": clip.size_bytes if clip is not None else 0,
         "location": location,
         "kvs_stream_arn": job.kvs_stream_arn,
         "fragment_number": job.fragment_number,
         "detected_at": iso_utc(job.detected_at),
-        "notified_at": iso_utc(context.notified_at),
-        "alert_latency_seconds": round(context.notified_at - job.frame_time, 3),
+        "notified_at": iso_utc(first_notified_at),
+        "clip_notified_at": iso_utc(context.notified_at) if context.phase is Phase.CLIP else None,
+        "alert_latency_seconds": round(first_notified_at - job.frame_time, 3),
+        "latency_seconds": context.latency.as_dict(),
         **document_fields(job.policy),
     }
 
@@ -129,6 +141,11 @@ def index_template(prefix: str) -> dict[str, Any]:
                     "faces_in_frame": {"type": "integer"},
                     "unknown_faces": {"type": "integer"},
                     "bounding_box": {"type": "object", **box},
+                    "phase": {"type": "integer"},
+                    "snapshot_status": keyword,
+                    "snapshot_reason": {"type": "text"},
+                    "snapshot_key": keyword,
+                    "crop_key": keyword,
                     "s3_location": keyword,
                     "clip_status": keyword,
                     "clip_reason": {"type": "text"},
@@ -141,9 +158,22 @@ def index_template(prefix: str) -> dict[str, Any]:
                     "fragment_number": keyword,
                     "detected_at": {"type": "date"},
                     "notified_at": {"type": "date"},
+                    "clip_notified_at": {"type": "date"},
                     "alert_latency_seconds": {"type": "float"},
                     **document_mappings(),
                     **TRIAGE_MAPPING,
+                    "latency_seconds": {
+                        "type": "object",
+                        "properties": {
+                            name: {"type": "float"}
+                            for name in (
+                                "frame_to_arrival",
+                                "arrival_to_detector",
+                                "detector_to_phase1",
+                                "phase1_to_phase2",
+                            )
+                        },
+                    },
                 },
             },
         },

@@ -25,11 +25,13 @@ from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.privacy_records import SiteMatching
 from facewatch.adapters.search_index import AlertIndex
 from facewatch.adapters.site_rates import SiteRates
+from facewatch.adapters.snapshots import KvsImages, SnapshotStore
 from facewatch.config import AlertSettings, SettingsError, alert_settings
 from facewatch.observability import logger, metrics, tracer
 from facewatch.services.alert import AlertStage, QueueMessage
 from facewatch.services.digest import DigestGate
 from facewatch.services.index import IndexStage
+from facewatch.services.snapshot import SnapshotTaker
 
 # A failed job is reported in batchItemFailures; SQS makes it visible again after its visibility
 # timeout and moves it to the dead-letter queue after maxReceiveCount receives.
@@ -52,6 +54,10 @@ def alert_stage() -> AlertStage:
         current,
         ledger=AlertLedger(current.dedup_table_name),
         clips=ClipStore(current.clip_bucket_name, data_endpoint_override=current.kvs_data_endpoint_override),
+        snapshots=SnapshotTaker(
+            images=KvsImages(data_endpoint_override=current.kvs_data_endpoint_override),
+            store=SnapshotStore(current.clip_bucket_name),
+        ),
         cameras=CameraRegistry(current.camera_table_name),
         notifier=AlertNotifier(current.alert_topic_arn),
         index_queue=IndexQueue(current.index_queue_url),

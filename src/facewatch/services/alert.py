@@ -1,4 +1,10 @@
-"""The alert stage: alert job -> clip in S3 -> one SNS alert -> the document queued for the indexer.
+"""The alert stage, in two phases per alert job:
+
+1. at once: the snapshot (frame with the face box, face crop) -> the first SNS message (alert_snapshot) ->
+   the document queued for the indexer (clip "pending"); then the job is postponed until the clip's
+   post-roll is ingested (SQS visibility timeout);
+2. after the post-roll: the clip in S3 -> the second SNS message (alert_clip, same alert id, sequence 2) ->
+   the document queued again, overwriting the first in place.
 
 Each step's outcome is recorded on the alert's item (facewatch.adapters.alert_ledger), so an SQS redelivery
 (after a crash or a failed later step) resumes where the last attempt stopped and never publishes a second
@@ -8,17 +14,21 @@ OpenSearch, however slow, never holds up a notification.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.base import MetricManager
 from pydantic import ValidationError
 
 from facewatch.adapters import aws
 from facewatch.adapters.alert_ledger import AlertLedger, AlertProgress, NotifyAttempt
-from facewatch.adapters.alert_records import AlertRecords
+from facewatch.adapters.alert_records import AlertRecords, ConcurrentChangeError
 from facewatch.adapters.camera_registry import CameraRegistry
 from facewatch.adapters.clips import ClipStore, ClipUnavailableError
 from facewatch.adapters.job_queue import IndexQueue, JobQueue
@@ -30,7 +40,7 @@ from facewatch.adapters.notifier import (
 )
 from facewatch.adapters.privacy_records import SiteMatching
 from facewatch.config import AlertSettings
-from facewatch.domain.alert_job import AlertJob, mismatch
+from facewatch.domain.alert_job import INGEST_MARGIN_SECONDS, AlertJob, mismatch
 from facewatch.domain.alert_record import alert_record
 from facewatch.domain.clip import (
     ClipFailure,
@@ -44,10 +54,19 @@ from facewatch.domain.clip import (
 )
 from facewatch.domain.digest import CAPPED_MESSAGE_ID, DIGEST_MESSAGE_PREFIX, compose_digest, notification_kind
 from facewatch.domain.document import IndexJob, alert_document
-from facewatch.domain.notification import AlertContext, ClipLink, alert_page_url, compose_sns_message
+from facewatch.domain.notification import (
+    AlertContext,
+    ClipLink,
+    Phase,
+    SnsMessage,
+    alert_page_url,
+    compose_sns_message,
+)
 from facewatch.domain.privacy import UNKNOWN_FACE_ALERT, alert_allowed
+from facewatch.domain.snapshot import SnapshotOutcome
 from facewatch.observability import logger, metrics
 from facewatch.services.digest import DigestGate
+from facewatch.services.snapshot import SnapshotTaker
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +82,8 @@ class QueueMessage:
 
 
 class ClipNotReadyError(Exception):
-    """The clip is not available yet; the job comes back after a backoff (SQS visibility timeout)."""
+    """The clip is not available yet (its post-roll is still being recorded, or KVS has not ingested it);
+    the job comes back after that time or a backoff (SQS visibility timeout)."""
 
 
 class NotifyInProgressError(Exception):
@@ -94,6 +114,43 @@ def error_code(error: Exception) -> str:
     return code if isinstance(code, str) else aws.error_code(error)
 
 
+CLIP_PENDING_REASON = "the clip follows after the post-roll"
+# _publish's answer when phase 1's publish is in doubt (the job goes on to phase 2).
+_IN_DOUBT = "(in doubt)"
+LATENCY_METRICS = {
+    "frame_to_arrival": "LatencyFrameToRecord",
+    "arrival_to_detector": "LatencyRecordToDetector",
+    "detector_to_phase1": "LatencyDetectorToSnapshot",
+    "phase1_to_phase2": "LatencySnapshotToClip",
+}
+
+
+def publish_latency_metrics(camera_id: str, context: AlertContext) -> None:
+    """The latency components of a published message, in one EMF document with dimensions service and
+    CameraId (the function's metric set has no CameraId): frame -> record, record -> detector, detector ->
+    phase 1 and frame -> phase 1 after phase 1; phase 1 -> phase 2 after phase 2."""
+    latency = context.latency.as_dict()
+    names = (
+        ["frame_to_arrival", "arrival_to_detector", "detector_to_phase1"]
+        if context.phase is Phase.SNAPSHOT
+        else ["phase1_to_phase2"]
+    )
+    camera_metrics = MetricManager(namespace=metrics.namespace, service=metrics.service)
+    camera_metrics.add_dimension(name="CameraId", value=camera_id)
+    for name in names:
+        value = latency[name]
+        if value is not None:
+            camera_metrics.add_metric(name=LATENCY_METRICS[name], unit=MetricUnit.Seconds, value=value)
+    if context.phase is Phase.SNAPSHOT:
+        camera_metrics.add_metric(
+            name="LatencyFrameToSnapshot",
+            unit=MetricUnit.Seconds,
+            value=round(max(0.0, context.notified_at - context.job.frame_time), 3),
+        )
+    if camera_metrics.metric_set:
+        print(json.dumps(camera_metrics.serialize_metric_set(), separators=(",", ":")))  # EMF: a line on stdout
+
+
 def count_failure(failure_class: str) -> None:
     """One metric per failure class (`Failures_<class>`), so each can be graphed and alarmed on its own."""
     metrics.add_metric(name=f"Failures_{failure_class}", unit=MetricUnit.Count, value=1)
@@ -106,28 +163,30 @@ class AlertStage:
         *,
         ledger: AlertLedger,
         clips: ClipStore,
+        snapshots: SnapshotTaker,
         cameras: CameraRegistry,
         notifier: AlertNotifier,
         index_queue: IndexQueue,
         queue: JobQueue,
         sites: SiteMatching | None = None,
         records: AlertRecords | None = None,
+        digest: DigestGate | None = None,
         clock: Callable[[], float] = time.time,
         new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
-        digest: DigestGate | None = None,
     ) -> None:
         self._settings = settings
         self._ledger = ledger
         self._clips = clips
+        self._snapshots = snapshots
         self._cameras = cameras
         self._notifier = notifier
         self._index_queue = index_queue
         self._queue = queue
         self._sites = sites
         self._records = records
+        self._digest = digest
         self._clock = clock
         self._new_token = new_token
-        self._digest = digest
 
     def process(self, message: QueueMessage) -> None:
         try:
@@ -190,11 +249,25 @@ class AlertStage:
         if self._withheld_by_site(job):
             return
         progress = self._ledger.load(job.alert_id)
+        if not progress.first.settled:
+            first = self._first_phase(job, message, progress)
+            if first is None:
+                return
+            progress = first
+            wait = self._clip_ready_at(job) - self._clock()
+            if wait > 0:
+                delay = math.ceil(wait)
+                self._queue.postpone(message.queue_url, message.receipt_handle, delay)
+                logger.info(
+                    "snapshot sent, clip follows",
+                    extra={"alert_id": job.alert_id, "camera_id": job.camera_id, "retry_in_s": delay},
+                )
+                raise ClipNotReadyError("post-roll")
         if not progress.notified:
             if progress.notify_started_at is not None:
                 self._begun_elsewhere(message, job, progress)
                 return
-            clip = progress.clip or self._fetch_clip(job, message)
+            clip = progress.clip or self._fetch_clip(job, message, self._clip_attempt(progress, message))
             attempt = NotifyAttempt(token=self._new_token(), message_id=message.message_id, deadline=message.deadline)
             owner = self._ledger.begin_notify(job.alert_id, clip, attempt, now=self._clock())
             if owner is not None:  # another attempt got there first
@@ -203,20 +276,116 @@ class AlertStage:
                     return
                 progress = owner
             else:
-                notified = self._notify(job, clip, attempt, message)
+                notified = self._notify_clip(job, clip, attempt, message, progress)
                 if notified is None:
                     return
                 progress = notified
-        self._queue_document(job, progress)
+        self._queue_document(job, progress, Phase.CLIP)
 
-    def _fetch_clip(self, job: AlertJob, message: QueueMessage) -> ClipOutcome:
+    def _clip_ready_at(self, job: AlertJob) -> float:
+        """When the clip's post-roll should be ingested (fragments are listed about a second after ingest)."""
+        return job.frame_time + self._settings.clip_post_roll_seconds + INGEST_MARGIN_SECONDS
+
+    def _receives_before_clip(self, job: AlertJob, message: QueueMessage) -> int:
+        """The receives phase 1 used: this one too when the job waits for the post-roll, else the clip's
+        first try is in this very receive."""
+        waits = self._clip_ready_at(job) > self._clock()
+        return message.receive_count if waits else message.receive_count - 1
+
+    @staticmethod
+    def _clip_attempt(progress: AlertProgress, message: QueueMessage) -> int:
+        """Which try of the clip this receive is: receives spent on phase 1 do not count."""
+        return max(1, message.receive_count - (progress.first.receive_count or 0))
+
+    def _first_phase(self, job: AlertJob, message: QueueMessage, progress: AlertProgress) -> AlertProgress | None:
+        """Phase 1 up to its publish. Returns the progress to go on to phase 2 with, or None when this job
+        ends here (dead-lettered, or a copy of it owns the alert)."""
+        if progress.first.started_at is not None:
+            return self._snapshot_begun_elsewhere(message, job, progress)
+        snapshot = self._snapshots.take(job)
+        attempt = NotifyAttempt(token=self._new_token(), message_id=message.message_id, deadline=message.deadline)
+        owner = self._ledger.begin_snapshot_notify(job.alert_id, snapshot, attempt, now=self._clock())
+        if owner is not None:
+            return owner if owner.first.settled else self._snapshot_begun_elsewhere(message, job, owner)
+        now = self._clock()
+        context = self._context(job, None, notified_at=now, with_link=True, phase=Phase.SNAPSHOT, snapshot=snapshot)
+        # Above the site's cap one digest replaces the individual messages (decided once, on the first).
+        verdict, count = self._digest.verdict(job) if self._digest else ("send", 0)
+        if verdict == "capped":  # the site's digest already told the team; the alert is indexed only
+            metrics.add_metric(name="AlertsCapped", unit=MetricUnit.Count, value=1)
+            self._ledger.finish_notify(
+                job.alert_id,
+                CAPPED_MESSAGE_ID,
+                notified_at=now,
+                phase=Phase.SNAPSHOT,
+                receive_count=self._receives_before_clip(job, message),
+            )
+            progress = self._ledger.load(job.alert_id)
+            self._queue_document(job, progress, Phase.SNAPSHOT)
+            return progress
+        outgoing = (
+            compose_digest(context, job.policy, count)
+            if verdict == "digest" and job.policy is not None
+            else compose_sns_message(context)
+        )
+        message_id = self._publish(job, context, attempt, message, outgoing)
+        if message_id is None:
+            return None
+        if verdict == "digest" and message_id is not _IN_DOUBT:
+            message_id = DIGEST_MESSAGE_PREFIX + message_id
+        if message_id is _IN_DOUBT:
+            # The first message may or may not be out: not published again. The job goes on to the clip,
+            # whose message carries the snapshot too; a person settles the dead-lettered copy.
+            self._ledger.settle_snapshot_in_doubt(job.alert_id, now, self._receives_before_clip(job, message))
+            return self._ledger.load(job.alert_id)
+        self._ledger.finish_notify(
+            job.alert_id,
+            message_id,
+            notified_at=now,
+            phase=Phase.SNAPSHOT,
+            receive_count=self._receives_before_clip(job, message),
+        )
+        self._notified(job, context)
+        progress = self._ledger.load(job.alert_id)
+        self._queue_document(job, progress, Phase.SNAPSHOT)
+        return progress
+
+    def _snapshot_begun_elsewhere(
+        self, message: QueueMessage, job: AlertJob, progress: AlertProgress
+    ) -> AlertProgress | None:
+        """Phase 1 was claimed and its result not recorded: as _begun_elsewhere, except that this job's own
+        stopped attempt does not end the alert: phase 1 is settled in doubt and phase 2 still goes out."""
+        first = progress.first
+        ids = {"alert_id": job.alert_id, "camera_id": job.camera_id}
+        if first.message_id in (None, message.message_id):
+            self._queue.dead_letter(
+                message.body,
+                IN_DOUBT.format(
+                    what="an earlier attempt began publishing the first message (the snapshot) and stopped before "
+                    "recording the result; the second message (the clip) goes out regardless"
+                ),
+                job.alert_id,
+                None,
+            )
+            count_failure("snapshot_in_doubt")
+            logger.error("first message in doubt, going on to the clip", extra=ids)
+            self._ledger.settle_snapshot_in_doubt(job.alert_id, self._clock(), self._receives_before_clip(job, message))
+            return self._ledger.load(job.alert_id)
+        if first.deadline is not None and self._clock() < first.deadline:
+            count_failure("concurrent_copy")
+            logger.info("another copy of the job is notifying, will retry", extra=ids)
+            raise NotifyInProgressError(job.alert_id)
+        count_failure("duplicate_job")
+        logger.warning("duplicate alert job left to the copy that began notifying", extra=ids)
+        return None
+
+    def _fetch_clip(self, job: AlertJob, message: QueueMessage, attempts: int) -> ClipOutcome:
         key = clip_key(job)
         span = clip_range(job, self._settings.clip_pre_roll_seconds, self._settings.clip_post_roll_seconds)
         try:
             stored = self._clips.store(job.kvs_stream_arn, span, key, clip_metadata(job))
         except ClipUnavailableError as error:
             failure = classify_clip_error(error.code)
-            attempts = message.receive_count
             if failure is not ClipFailure.PERMANENT and attempts < self._settings.clip_max_attempts:
                 delay = retry_delay_seconds(attempts)
                 self._queue.postpone(message.queue_url, message.receipt_handle, delay)
@@ -242,41 +411,55 @@ class AlertStage:
         metrics.add_metric(name="GetClipLatency", unit=MetricUnit.Milliseconds, value=stored.get_clip_seconds * 1000)
         return ClipOutcome.stored(self._clips.bucket, key, stored.size_bytes)
 
-    def _context(self, job: AlertJob, clip: ClipOutcome, notified_at: float, *, with_link: bool) -> AlertContext:
+    def _context(
+        self,
+        job: AlertJob,
+        clip: ClipOutcome | None,
+        notified_at: float,
+        *,
+        with_link: bool,
+        phase: Phase,
+        snapshot: SnapshotOutcome | None,
+        phase1_at: float | None = None,
+    ) -> AlertContext:
         link = None
-        if with_link and clip.status == "ok" and clip.key:
+        snapshot_links = None
+        if with_link:
             expiry = self._settings.clip_url_expiry_seconds
-            link = ClipLink(url=self._clips.presign(clip.key, expiry), expires_at=notified_at + expiry)
+            if clip is not None and clip.status == "ok" and clip.key:
+                link = ClipLink(url=self._clips.presign(clip.key, expiry), expires_at=notified_at + expiry)
+            snapshot_links = self._snapshots.links(snapshot, expiry, notified_at) if snapshot else None
         return AlertContext(
             job=job,
             place=self._cameras.place_of(job.camera_id),
             clip=clip,
             link=link,
             notified_at=notified_at,
+            phase=phase,
+            snapshot=snapshot,
+            snapshot_links=snapshot_links,
+            phase1_at=phase1_at,
             page_url=alert_page_url(self._settings.console_url, job.alert_id) if self._settings.console_url else None,
         )
 
-    def _notify(
-        self, job: AlertJob, clip: ClipOutcome, attempt: NotifyAttempt, message: QueueMessage
-    ) -> AlertProgress | None:
-        """Publishes once. Returns the new progress, or None when the job was dead-lettered instead."""
-        now = self._clock()
-        verdict, count = self._digest.verdict(job) if self._digest else ("send", 0)
-        if verdict == "capped":  # the site's digest already told the team; the alert is indexed only
-            self._ledger.finish_notify(job.alert_id, CAPPED_MESSAGE_ID, notified_at=now)
-            metrics.add_metric(name="AlertsCapped", unit=MetricUnit.Count, value=1)
-            return AlertProgress(clip=clip, notify_started_at=now, notified_at=now, sns_message_id=CAPPED_MESSAGE_ID)
-        context = self._context(job, clip, notified_at=now, with_link=True)
-        ids = {"alert_id": job.alert_id, "camera_id": job.camera_id}
-        outgoing = compose_sns_message(context)
-        if verdict == "digest" and job.policy is not None:
-            outgoing = compose_digest(context, job.policy, count)
+    def _publish(
+        self,
+        job: AlertJob,
+        context: AlertContext,
+        attempt: NotifyAttempt,
+        message: QueueMessage,
+        outgoing: SnsMessage | None = None,
+    ) -> str | None:
+        """Publishes one phase's message once. Returns the SNS message id; None when the job was
+        dead-lettered instead (denied; or in doubt in phase 2); _IN_DOUBT when phase 1 is in doubt."""
+        phase = context.phase
+        ids = {"alert_id": job.alert_id, "camera_id": job.camera_id, "phase": int(phase)}
         try:
-            message_id = self._notifier.publish(outgoing)
+            return self._notifier.publish(outgoing or compose_sns_message(context))
         except PublishDeniedError as error:
             # Retrying cannot help until a person fixes IAM, the topic or its KMS key: dead-letter now, with
             # the reason, so the alarm fires within a minute instead of after every receive.
-            self._ledger.abort_notify(job.alert_id, attempt)
+            self._ledger.abort_notify(job.alert_id, attempt, phase)
             count_failure("publish_denied")
             logger.error("SNS denied the publish", extra={**ids, "error_code": error.code})
             self._dead_letter(
@@ -289,56 +472,140 @@ class AlertStage:
             )
             return None
         except PublishRefusedError:
-            self._ledger.abort_notify(job.alert_id, attempt)
+            self._ledger.abort_notify(job.alert_id, attempt, phase)
             count_failure("publish_refused")
             raise
         except PublishInDoubtError as error:
             # SNS may have delivered it: publishing again could alert twice. The claim stays in the ledger.
             count_failure("publish_in_doubt")
             logger.error("SNS publish in doubt", extra={**ids, "error_code": error.code})
+            what = "the first message (the snapshot)" if phase is Phase.SNAPSHOT else "the publish"
             self._dead_letter(
                 message.body,
-                IN_DOUBT.format(what=f"SNS answered the publish with {error.code}, it may have gone out"),
+                IN_DOUBT.format(what=f"SNS answered {what} with {error.code}, it may have gone out"),
                 alert_id=job.alert_id,
                 failure_class=None,
                 error_code=error.code,
             )
+            return _IN_DOUBT if phase is Phase.SNAPSHOT else None
+
+    def _notify_clip(
+        self,
+        job: AlertJob,
+        clip: ClipOutcome,
+        attempt: NotifyAttempt,
+        message: QueueMessage,
+        progress: AlertProgress,
+    ) -> AlertProgress | None:
+        """Publishes phase 2 once. Returns the new progress, or None when the job was dead-lettered instead.
+        When the first message went out in the site's digest (or was capped), the clip is not messaged on
+        its own: it is in the document and the console."""
+        now = self._clock()
+        if notification_kind(progress.first.message_id) != "individual":
+            self._ledger.finish_notify(job.alert_id, CAPPED_MESSAGE_ID, notified_at=now)
+            return AlertProgress(
+                snapshot=progress.snapshot,
+                first=progress.first,
+                clip=clip,
+                notify_started_at=now,
+                notified_at=now,
+                sns_message_id=CAPPED_MESSAGE_ID,
+            )
+        context = self._context(
+            job,
+            clip,
+            notified_at=now,
+            with_link=True,
+            phase=Phase.CLIP,
+            snapshot=progress.snapshot,
+            phase1_at=progress.first.notified_at,
+        )
+        message_id = self._publish(job, context, attempt, message)
+        if message_id is None:
             return None
-        if verdict == "digest":
-            message_id = DIGEST_MESSAGE_PREFIX + message_id
         self._ledger.finish_notify(job.alert_id, message_id, notified_at=now)
-        metrics.add_metric(name="AlertsNotified", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="AlertLatency", unit=MetricUnit.Seconds, value=max(0.0, now - job.frame_time))
+        self._notified(job, context)
+        return AlertProgress(
+            snapshot=progress.snapshot,
+            first=progress.first,
+            clip=clip,
+            notify_started_at=now,
+            notified_at=now,
+            sns_message_id=message_id,
+        )
+
+    def _notified(self, job: AlertJob, context: AlertContext) -> None:
+        """Metrics and the log line of a published message; the latency components also per camera."""
+        latency = context.latency
+        phase = context.phase
+        if phase is Phase.SNAPSHOT:
+            metrics.add_metric(name="AlertsNotified", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(
+                name="AlertLatency", unit=MetricUnit.Seconds, value=max(0.0, context.notified_at - job.frame_time)
+            )
+        else:
+            metrics.add_metric(name="FollowUpsNotified", unit=MetricUnit.Count, value=1)
+        publish_latency_metrics(job.camera_id, context)
         logger.info(
-            "alert notified",
+            "alert notified" if phase is Phase.SNAPSHOT else "clip notified",
             extra={
-                **ids,
-                "clip_status": clip.status,
-                "latency_s": round(now - job.frame_time, 3),
+                "alert_id": job.alert_id,
+                "camera_id": job.camera_id,
+                "phase": int(phase),
+                "snapshot_status": context.snapshot.status if context.snapshot else None,
+                "clip_status": context.clip.status if context.clip else "pending",
+                "latency_s": round(context.notified_at - job.frame_time, 3),
+                "latency": latency.as_dict(),
             },
         )
-        return AlertProgress(clip=clip, notify_started_at=now, notified_at=now, sns_message_id=message_id)
 
-    def _queue_document(self, job: AlertJob, progress: AlertProgress) -> None:
-        """Hands the document to the indexer (IndexQueue), and writes the console's record. Sent again on a
-        redelivery: indexing is idempotent (the document id is the alert id), and the record is created once
-        (a redelivery never undoes triage)."""
-        if self._records is not None:
-            clip = progress.clip or ClipOutcome.missing("clip outcome not recorded")
-            context = self._context(job, clip, progress.notified_at or self._clock(), with_link=False)
-            self._records.create(alert_record(context), self._settings.alert_record_retention_days * 86_400)
-        clip = progress.clip or ClipOutcome.missing("clip outcome not recorded")
-        notified_at = progress.notified_at or self._clock()
-        # No link for the document: it stores the S3 location, never a URL that expires.
-        context = self._context(job, clip, notified_at, with_link=False)
+    def _queue_document(self, job: AlertJob, progress: AlertProgress, phase: Phase) -> None:
+        """Hands the document to the indexer (IndexQueue). Sent again on a redelivery and after each phase:
+        indexing is idempotent (the document id is the alert id), so phase 2 updates phase 1's in place."""
+        clip = (progress.clip or ClipOutcome.missing("clip outcome not recorded")) if phase is Phase.CLIP else None
+        first_at = progress.first.notified_at
+        notified_at = (progress.notified_at if phase is Phase.CLIP else first_at) or self._clock()
+        # No link for the document: it stores the S3 locations, never a URL that expires.
+        context = self._context(
+            job,
+            clip,
+            notified_at,
+            with_link=False,
+            phase=phase,
+            snapshot=progress.snapshot,
+            phase1_at=first_at,
+        )
+        first_kind = notification_kind(progress.first.message_id)
         self._index_queue.send(
             IndexJob(
                 alert_id=job.alert_id,
                 camera_id=job.camera_id,
                 frame_time=job.frame_time,
-                document={**alert_document(context), "notification": notification_kind(progress.sns_message_id)},
+                document={**alert_document(context), "notification": first_kind},
             )
         )
+        self._write_record(job, context)
+
+    def _write_record(self, job: AlertJob, context: AlertContext) -> None:
+        """The console's record: created with the first message, its clip filled in with the second. A
+        redelivery never undoes triage (create is conditional; the clip update keeps every other field)."""
+        if self._records is None:
+            return
+        clip = context.clip or ClipOutcome.missing(CLIP_PENDING_REASON)
+        record = alert_record(dataclasses.replace(context, clip=clip))
+        if self._records.create(record, self._settings.alert_record_retention_days * 86_400):
+            return
+        if context.clip is None:
+            return
+        stored = self._records.get(job.alert_id)
+        update = {"clip_key": record.clip_key, "clip_status": record.clip_status, "clip_reason": record.clip_reason}
+        if stored is None or all(getattr(stored, name) == value for name, value in update.items()):
+            return
+        try:
+            self._records.replace(stored, stored.model_copy(update=update))
+        except ConcurrentChangeError:
+            # Someone triaged it this instant: the next redelivery (or the document) carries the clip.
+            logger.info("alert record changed meanwhile, clip not recorded", extra={"alert_id": job.alert_id})
 
     def _begun_elsewhere(self, message: QueueMessage, job: AlertJob, progress: AlertProgress) -> None:
         """An attempt claimed the notify step and has not recorded a result."""

@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from facewatch.adapters import aws
 from facewatch.adapters.snapshots import ImageUnavailableError, KvsImages, SnapshotStore
 from facewatch.domain.alert_job import AlertJob
+from facewatch.domain.notification import SnapshotLinks
 from facewatch.domain.snapshot import (
     SnapshotOutcome,
     edge_snapshot_problem,
@@ -38,7 +39,14 @@ class SnapshotTaker:
 
     def take(self, job: AlertJob) -> SnapshotOutcome:
         started = self._monotonic()
-        outcome = self._take(job)
+        try:
+            outcome = self._take(job)
+        except Exception as error:  # a bug or an unforeseen answer must not hold the alert back either
+            logger.error(
+                "snapshot failed",
+                extra={"alert_id": job.alert_id, "camera_id": job.camera_id, "error_code": aws.error_code(error)},
+            )
+            outcome = SnapshotOutcome.missing(f"the snapshot failed ({aws.error_code(error)})")
         metrics.add_metric(
             name="SnapshotOk" if outcome.status == "ok" else "SnapshotMissing", unit=MetricUnit.Count, value=1
         )
@@ -49,6 +57,16 @@ class SnapshotTaker:
                 extra={"alert_id": job.alert_id, "camera_id": job.camera_id, "reason": outcome.reason},
             )
         return outcome
+
+    def links(self, snapshot: SnapshotOutcome, expires_in_seconds: int, now: float) -> SnapshotLinks | None:
+        """Presigned links to the stored frame and crop (signed locally: no AWS call)."""
+        if snapshot.status != "ok" or not snapshot.frame_key or not snapshot.crop_key:
+            return None
+        return SnapshotLinks(
+            frame_url=self._store.presign(snapshot.frame_key, expires_in_seconds),
+            crop_url=self._store.presign(snapshot.crop_key, expires_in_seconds),
+            expires_at=now + expires_in_seconds,
+        )
 
     def _take(self, job: AlertJob) -> SnapshotOutcome:
         source: Literal["kvs", "edge"]
