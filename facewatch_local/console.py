@@ -46,6 +46,7 @@ from facewatch.adapters.face_collection import FaceCollection
 from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.sign_in import CognitoSignIn
+from facewatch.adapters.snapshots import KvsImages, SnapshotStore
 from facewatch.config import AlertSettings, ConsoleActionsSettings, ConsolePagesSettings
 from facewatch.domain.alert_job import AlertJob, FaceBox, TriggeringFace
 from facewatch.domain.dedup import alert_id_for
@@ -54,6 +55,7 @@ from facewatch.domain.snapshot_render import render_snapshot
 from facewatch.handlers.console import ConsoleApp, build_console_service
 from facewatch.services.alert import AlertStage, QueueMessage
 from facewatch.services.console import ConsoleService
+from facewatch.services.snapshot import SnapshotTaker
 from facewatch_local.cfn import load_template, resolve_parameters
 from facewatch_local.console_stack import deploy_audit_bucket
 from facewatch_local.demo import create_cameras
@@ -245,6 +247,13 @@ def raise_alerts(session: boto3.session.Session, stack: EmulatedStack, console_u
             kinesisvideo=session.client("kinesisvideo"),
             s3=session.client("s3"),
             data_endpoint_override=settings.kvs_data_endpoint_override,
+        ),
+        snapshots=SnapshotTaker(
+            images=KvsImages(
+                kinesisvideo=session.client("kinesisvideo"),
+                data_endpoint_override=settings.kvs_data_endpoint_override,
+            ),
+            store=SnapshotStore(settings.clip_bucket_name, session.client("s3")),
         ),
         cameras=CameraRegistry(settings.camera_table_name, session.client("dynamodb")),
         notifier=AlertNotifier(settings.alert_topic_arn, session.client("sns")),

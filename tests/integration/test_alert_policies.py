@@ -27,6 +27,7 @@ from facewatch.adapters.clips import ClipStore
 from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.site_rates import SiteRates
+from facewatch.adapters.snapshots import KvsImages, SnapshotStore
 from facewatch.config import AlertSettings
 from facewatch.domain.alert_job import AlertJob
 from facewatch.domain.alert_policy import AlertPolicyInfo, NearMissInfo, SnoozeInfo, WatchlistInfo
@@ -34,6 +35,7 @@ from facewatch.domain.policy import Caps
 from facewatch.handlers import alerter
 from facewatch.services.alert import AlertStage
 from facewatch.services.digest import DigestGate
+from facewatch.services.snapshot import SnapshotTaker
 
 CAPS = Caps(max_alerts=3, per_minutes=5)
 PERIOD_SECONDS = 300.0
@@ -68,6 +70,7 @@ def index(monkeypatch: pytest.MonkeyPatch, world: AlertWorld) -> Documents:
         settings,
         ledger=AlertLedger(DEDUP_TABLE, dynamodb),
         clips=ClipStore(CLIP_BUCKET),
+        snapshots=SnapshotTaker(images=KvsImages(), store=SnapshotStore(CLIP_BUCKET)),
         cameras=CameraRegistry(CAMERA_TABLE, dynamodb),
         notifier=AlertNotifier(settings.alert_topic_arn),
         index_queue=IndexQueue(settings.index_queue_url),
