@@ -109,6 +109,17 @@ def attributes(envelope: dict[str, Any]) -> dict[str, str]:
     return {name: value["Value"] for name, value in envelope["MessageAttributes"].items()}
 
 
+def first_messages(world: AlertWorld, queue_url: str | None = None) -> list[dict[str, Any]]:
+    """Each alert's first message (the snapshot; the clip follows in a second one), and digests."""
+    return [e for e in world.notifications(queue_url) if attributes(e)["event_type"] != "alert_clip"]
+
+
+def kind(envelope: dict[str, Any]) -> str:
+    """What went out: the alert's type for an individual message, alert_digest for a digest."""
+    found = attributes(envelope)
+    return found["event_type"] if found["event_type"] == "alert_digest" else found["alert_type"]
+
+
 def test_a_watchlist_match_reaches_subscribers_with_its_type_severity_and_recipients(
     world: AlertWorld, index: Documents
 ) -> None:
@@ -121,21 +132,23 @@ def test_a_watchlist_match_reaches_subscribers_with_its_type_severity_and_recipi
     )
     deliver_all(world, [job(1, info)])
 
-    [envelope] = world.notifications()
+    [envelope] = first_messages(world)
     assert envelope["Subject"].startswith("facewatch: watchlist match on Lobby entrance")
     assert attributes(envelope) == {
         "camera_id": "seoul-hq-lobby-01",
-        "event_type": "watchlist_match",
+        "event_type": "alert_snapshot",
+        "alert_type": "watchlist_match",
         "site": "SEOUL",
         "zone": "LOBBY",
         "severity": "critical",
         "rule_id": "banned",
         "recipients": '["security","reception"]',
+        "sequence": "1",
     }
     notice = json.loads(envelope["Message"])
-    assert notice["event_type"] == "watchlist_match"
+    assert (notice["event_type"], notice["alert_type"]) == ("alert_snapshot", "watchlist_match")
     assert notice["watchlist"] == {"list": "banned", "entry_id": "case-118", "similarity": 97.5}
-    [(_, _, document)] = index.writes
+    [(_, _, document)] = index.writes  # one document per alert, updated in place by the second message
     assert document["alert_type"] == "watchlist_match"
     assert document["snoozes"][0]["target"] == "vip"
     assert document["notification"] == "individual"
@@ -144,7 +157,7 @@ def test_a_watchlist_match_reaches_subscribers_with_its_type_severity_and_recipi
 def test_a_near_miss_names_the_closest_employee(world: AlertWorld, index: Documents) -> None:
     deliver_all(world, [job(1, policy(near_miss=NearMissInfo(employee_id="E10442", similarity=86.5)))])
 
-    [envelope] = world.notifications()
+    [envelope] = first_messages(world)
     assert json.loads(envelope["Message"])["near_miss"] == {"employee_id": "E10442", "similarity": 86.5}
     [(_, _, document)] = index.writes
     assert document["near_miss"] == {"employee_id": "E10442", "similarity": 86.5}
@@ -162,7 +175,7 @@ def test_a_filter_policy_on_recipients_gets_only_the_alerts_for_it(world: AlertW
 
     deliver_all(world, [job(1, policy()), job(2, policy(recipients=("facilities",)), 100.0)])
 
-    [only] = world.notifications(facilities)
+    [only] = first_messages(world, facilities)
     assert json.loads(only["Message"])["alert_id"] == job(2, policy(recipients=("facilities",)), 100.0).alert_id
 
 
@@ -174,8 +187,8 @@ def test_above_the_cap_one_digest_replaces_the_individual_messages_and_every_ale
 
     deliver_all(world, burst)
 
-    envelopes = world.notifications()
-    kinds = [attributes(e)["event_type"] for e in envelopes]
+    envelopes = first_messages(world)
+    kinds = [kind(e) for e in envelopes]
     assert kinds == ["unknown_face", "unknown_face", "unknown_face", "alert_digest"]
     digest = envelopes[-1]
     assert digest["Subject"] == "facewatch: digest for seoul-hq: over 3 alerts in 5 min"
@@ -199,7 +212,7 @@ def test_digest_mode_lasts_a_period_after_the_burst_then_alerts_go_out_one_by_on
 
     deliver_all(world, [*in_first, *in_second, *in_third])
 
-    kinds = [attributes(e)["event_type"] for e in world.notifications()]
+    kinds = [kind(e) for e in first_messages(world)]
     assert kinds == [
         "unknown_face", "unknown_face", "unknown_face", "alert_digest",  # first period: over the cap at the 4th
         "alert_digest",  # second period: the previous one was over, so one digest and the rest indexed only
@@ -211,5 +224,5 @@ def test_digest_mode_lasts_a_period_after_the_burst_then_alerts_go_out_one_by_on
 def test_a_site_without_caps_makes_no_counter_call(world: AlertWorld, index: Documents) -> None:
     deliver_all(world, [job(n, policy(), seconds=n) for n in range(1, 6)])
 
-    assert len(world.notifications()) == 5
+    assert len(first_messages(world)) == 5
     assert "Item" not in world.dynamodb.get_item(TableName=DEDUP_TABLE, Key={"pk": {"S": "rate#seoul-hq"}})

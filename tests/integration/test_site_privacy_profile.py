@@ -55,4 +55,5 @@ def test_a_site_that_matches_unknown_faces_alerts_as_before(world: AlertWorld) -
 
     world.deliver()
 
-    assert len(world.notifications()) == 1
+    events = [envelope["MessageAttributes"]["event_type"]["Value"] for envelope in world.notifications()]
+    assert events == ["alert_snapshot", "alert_clip"]

@@ -63,7 +63,9 @@ def test_a_watchlist_alert_says_which_list_and_entry() -> None:
 def test_sns_attributes_let_a_filter_policy_match_type_severity_and_any_recipient() -> None:
     message = compose_sns_message(alert_context(sample_job(policy=INFO)))
 
-    assert message.attributes["event_type"] == {"DataType": "String", "StringValue": "unknown_face"}
+    # event_type is the message's phase (alert_snapshot / alert_clip); the alert's type is alert_type
+    assert message.attributes["alert_type"] == {"DataType": "String", "StringValue": "unknown_face"}
+    assert message.attributes["event_type"]["StringValue"] in ("alert_snapshot", "alert_clip")
     assert message.attributes["severity"] == {"DataType": "String", "StringValue": "medium"}
     assert message.attributes["recipients"] == {"DataType": "String.Array", "StringValue": '["security"]'}
     assert sns_attributes(None) == {}

@@ -501,7 +501,7 @@ class AlertStage:
         When the first message went out in the site's digest (or was capped), the clip is not messaged on
         its own: it is in the document and the console."""
         now = self._clock()
-        if notification_kind(progress.first.message_id) != "individual":
+        if notification_kind(progress.first.sns_message_id) != "individual":
             self._ledger.finish_notify(job.alert_id, CAPPED_MESSAGE_ID, notified_at=now)
             return AlertProgress(
                 snapshot=progress.snapshot,
@@ -575,7 +575,7 @@ class AlertStage:
             snapshot=progress.snapshot,
             phase1_at=first_at,
         )
-        first_kind = notification_kind(progress.first.message_id)
+        first_kind = notification_kind(progress.first.sns_message_id)
         self._index_queue.send(
             IndexJob(
                 alert_id=job.alert_id,
