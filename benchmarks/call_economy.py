@@ -28,7 +28,7 @@ import boto3
 from facewatch_local.cfn import load_template
 from facewatch_local.lambda_runtime import RecordFilter, event_source_properties
 from facewatch_local.stack import EmulatedStack, deploy_emulated_stack
-from facewatch_testkit.aws import AwsCall, CallLog, suppressed_count_updates, window_claims
+from facewatch_testkit.aws import AwsCall, CallLog, receive_visible, suppressed_count_updates, window_claims
 from facewatch_testkit.kinesis import kinesis_record, sequence_number
 from facewatch_testkit.lambda_context import FakeLambdaContext
 from facewatch_testkit.records import T0, frame_time
