@@ -12,7 +12,7 @@ import re
 import shlex
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -93,9 +93,9 @@ def samplers_report(aws_clients: AwsClients) -> None:
     cloudwatch = aws_clients.new_client("cloudwatch")
     for name, records, budget in (("Lobby01", 2, 40.0), ("Dock02", 0, 12.0), ("Roof03", 0, 3.0)):
         camera_id = f"{STACK}_{name}"
-        SamplerMetrics("Facewatch/Sampler", camera_id, client=AtMinute(cloudwatch, NOW - timedelta(minutes=1))).publish(
-            SamplerStats(camera_id=camera_id, online=True, records_written=records)
-        )
+        SamplerMetrics(
+            "Facewatch/Sampler", camera_id, client=cast(Any, AtMinute(cloudwatch, NOW - timedelta(minutes=1)))
+        ).publish(SamplerStats(camera_id=camera_id, online=True, records_written=records))
         cloudwatch.put_metric_data(Namespace="Facewatch/Sampler", MetricData=[
             {"MetricName": "RekognitionBudgetUse", "Dimensions": [{"Name": "CameraId", "Value": camera_id}],
              "Value": budget, "Unit": "Percent", "Timestamp": NOW - timedelta(minutes=1)}])  # fmt: skip

@@ -170,7 +170,7 @@ def test_a_face_the_service_keeps_fails_the_verification_and_keeps_the_photos(cl
     stack, collection = world["stack"], world["collection"]
     enrol(cli, stack, "--legal-basis", "contract")
     original = collection._DeleteFaces
-    collection._DeleteFaces = lambda params: {  # type: ignore[method-assign]
+    collection._DeleteFaces = lambda params: {
         "UnsuccessfulFaceDeletions": [
             {"FaceId": face_id, "Reasons": ["ASSOCIATED_TO_AN_EXISTING_USER"]} for face_id in params["FaceIds"]
         ]
@@ -181,7 +181,7 @@ def test_a_face_the_service_keeps_fails_the_verification_and_keeps_the_photos(cl
         "--collection-id", COLLECTION, "--privacy-table", stack.privacy_table_name, "--audit-bucket", AUDIT,
     )  # fmt: skip
 
-    collection._DeleteFaces = original  # type: ignore[method-assign]
+    collection._DeleteFaces = original
     assert run.code == 3
     assert "1 face(s) still listed" in run.out
     assert "E200: kept " in run.out

@@ -42,7 +42,7 @@ def heartbeat(aws_clients: AwsClients, camera_id: str, *, online: bool, calls: i
     SamplerMetrics(NAMESPACE, camera_id, client=aws_clients.new_client("cloudwatch")).publish(stats)
 
 
-def status(cli: Cli, table: str, *more: str):  # type: ignore[no-untyped-def]
+def status(cli: Cli, table: str, *more: str):
     return cli("status", "--table", table, "--detection-mode", "image", *more)
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 from facewatch_local.moto_server import published_messages
+from facewatch_testkit.sqs import ACCOUNT_ID
 from tests.support.alerts import (
-    ACCOUNT_ID,
     CAMERA_TABLE,
     DEDUP_TABLE,
     MAX_RECEIVE_COUNT,

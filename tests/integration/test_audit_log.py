@@ -4,6 +4,7 @@ or deleted while their Object Lock retention runs."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -94,7 +95,8 @@ def test_the_bucket_policy_refuses_deleting_an_entry_to_every_principal(
     key = AuditLog(audit.bucket_name, s3=s3).append(entry(0))
     version = s3.head_object(Bucket=audit.bucket_name, Key=key)["VersionId"]
     # when: the bucket owner asks (moto answers a bucket-policy denial with a bare 403)
-    for versioned in ({}, {"VersionId": version}):
+    deletes: tuple[dict[str, Any], ...] = ({}, {"VersionId": version})
+    for versioned in deletes:
         with pytest.raises(ClientError) as refused:
             s3.delete_object(Bucket=audit.bucket_name, Key=key, **versioned)
         # then

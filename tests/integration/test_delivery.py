@@ -23,7 +23,6 @@ from tests.support.local_domain import LocalDomain, Recorded
 
 from facewatch import config
 from facewatch.adapters import aws
-from facewatch.adapters import webhooks as webhooks_module
 from facewatch.domain.notification import Phase, alert_notice
 from facewatch.handlers import delivery
 from facewatch.observability import metrics
@@ -58,7 +57,7 @@ def notice_body() -> str:
 
 def invoke(body: str, receive_count: int = 1) -> dict[str, Any]:
     event = sqs_event(sqs_record(body, receive_count=receive_count))
-    return delivery.lambda_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
+    return dict(delivery.lambda_handler(event, FakeLambdaContext()))
 
 
 @pytest.fixture
@@ -76,7 +75,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[DeliveryWorld]:
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(metrics, "namespace", "FacewatchTest")
     # Retries without the waits between them: the attempts are what is observed.
-    monkeypatch.setattr(webhooks_module.time, "sleep", lambda _seconds: None)
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
     factories = (delivery.delivery_stage, config.delivery_settings, aws.client, aws.session)
     for factory in factories:
         factory.cache_clear()

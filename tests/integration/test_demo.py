@@ -265,8 +265,13 @@ def test_make_demo_runs_image_mode_first_and_mode_picks_one(
     mode: str, parts: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ran: list[str] = []
-    monkeypatch.setattr(demo_module, "run_image_mode", lambda **_: ran.append("image") or _Ok())
-    monkeypatch.setattr(demo_module, "run", lambda **_: ran.append("stream") or _Ok())
+
+    def part(name: str) -> _Ok:
+        ran.append(name)
+        return _Ok()
+
+    monkeypatch.setattr(demo_module, "run_image_mode", lambda **_: part("image"))
+    monkeypatch.setattr(demo_module, "run", lambda **_: part("stream"))
     monkeypatch.setenv("MODE", mode)
 
     assert demo_module.main([]) == 0

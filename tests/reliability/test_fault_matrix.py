@@ -236,8 +236,8 @@ def run_cell(
     try:
         return pipeline.run()
     finally:
-        for function in functions.values():
-            function.stop_watching()
+        for restarting in functions.values():
+            restarting.stop_watching()
 
 
 @pytest.mark.parametrize("number", range(len(CELLS)), ids=[cell.id for cell in CELLS])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -226,9 +227,15 @@ class _SessionWith:
         return self._client if name == "cloudformation" else self._session.client(name)  # type: ignore[call-overload]
 
 
+def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    chosen: argparse.ArgumentParser = commands.choices[name]
+    return chosen
+
+
 def test_the_help_names_the_stacks_face_search_stream() -> None:
-    help_text = " ".join(build_parser()._subparsers._group_actions[0].choices["sampler"]  # type: ignore[union-attr]
-                         ._subparsers._group_actions[0].choices["run"].format_help().split())  # fmt: skip
+    run = _subcommand(_subcommand(build_parser(), "sampler"), "run")
+    help_text = " ".join(run.format_help().split())
 
     assert "the camera's Kinesis data stream" not in help_text
     assert "FaceSearchStream" in help_text

@@ -117,7 +117,7 @@ def camera_resource(part: str) -> dict[str, Any]:
     return camera_template()["Resources"][part]  # type: ignore[no-any-return]
 
 
-def overrides(cameras: tuple[str, ...] = CAMERAS, **more: str) -> dict[str, str]:
+def overrides(cameras: tuple[str, ...] = CAMERAS, /, **more: str) -> dict[str, str]:
     return {"CameraNames": ",".join(cameras), **more}
 
 

@@ -103,7 +103,8 @@ def test_the_face_box_is_drawn_on_the_frame_and_not_on_the_crop() -> None:
     with Image.open(io.BytesIO(rendered.frame_jpeg)) as frame:
         edge = frame.convert("RGB").getpixel((round(0.612 * 640), round(0.35 * 360)))
     with Image.open(io.BytesIO(rendered.crop_jpeg)) as crop:
-        reds = [pixel for pixel in crop.convert("RGB").getdata() if pixel[0] > 200 and pixel[1] < 100]  # type: ignore[index]
+        rgb = crop.convert("RGB").tobytes()
+    reds = [rgb[i : i + 3] for i in range(0, len(rgb), 3) if rgb[i] > 200 and rgb[i + 1] < 100]
     assert isinstance(edge, tuple)
     assert edge[0] > 200
     assert edge[1] < 100
