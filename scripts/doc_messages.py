@@ -9,6 +9,7 @@ Each example sits between <!-- message:NAME:start --> and <!-- message:NAME:end 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
@@ -116,11 +117,17 @@ def renderings() -> dict[str, tuple[str, str]]:
     return {name: (language, make()) for name, (language, make) in examples.items()}
 
 
+def _constant(text: str, _match: re.Match[str]) -> str:
+    return text
+
+
 def render(page: str) -> str:
     for name, (language, text) in renderings().items():
         start, end = f"<!-- message:{name}:start -->", f"<!-- message:{name}:end -->"
         pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
-        page = pattern.sub(lambda _, s=start, e=end, t=text, lang=language: f"{s}\n```{lang}\n{t}\n```\n{e}", page)
+        replacement = f"{start}\n```{language}\n{text}\n```\n{end}"
+        # A function, not the text itself: the rendering may hold backslashes re.sub would read as escapes.
+        page = pattern.sub(functools.partial(_constant, replacement), page)
     return page
 
 

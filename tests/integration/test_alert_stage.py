@@ -38,7 +38,7 @@ from facewatch.adapters.job_queue import IndexQueue, JobQueue
 from facewatch.adapters.notifier import AlertNotifier
 from facewatch.adapters.snapshots import KvsImages, SnapshotStore
 from facewatch.config import AlertSettings
-from facewatch.domain.notification import SnsMessage
+from facewatch.domain.notification import Phase, SnsMessage
 from facewatch.handlers import alerter
 from facewatch.services.alert import AlertStage
 from facewatch.services.snapshot import SnapshotTaker
@@ -110,11 +110,18 @@ class CrashOnceLedger(AlertLedger):
 
     crashed = False
 
-    def finish_notify(self, alert_id: str, sns_message_id: str, notified_at: float, **phase: Any) -> None:
+    def finish_notify(
+        self,
+        alert_id: str,
+        sns_message_id: str,
+        notified_at: float,
+        phase: Phase = Phase.CLIP,
+        receive_count: int | None = None,
+    ) -> None:
         if not self.crashed:
             self.crashed = True
             raise RuntimeError("Task timed out after 30.00 seconds")
-        super().finish_notify(alert_id, sns_message_id, notified_at, **phase)
+        super().finish_notify(alert_id, sns_message_id, notified_at, phase=phase, receive_count=receive_count)
 
 
 class StaleReadLedger(AlertLedger):

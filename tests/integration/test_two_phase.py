@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from tests.alert_support import (
+from tests.support.alerts import (
     CLIP_BUCKET,
     DEDUP_TABLE,
     REGION,

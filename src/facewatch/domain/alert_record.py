@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from facewatch.domain.alert_job import FaceBox
 from facewatch.domain.cameras import CameraPlace
-from facewatch.domain.clip import CLIP_PREFIX
+from facewatch.domain.clip import CLIP_PREFIX, ClipOutcome
 from facewatch.domain.notification import AlertContext
 from facewatch.domain.snapshot import SNAPSHOT_PREFIX, snapshot_keys
 
@@ -24,6 +24,7 @@ ALERT_RECORD_SCHEMA = 1
 MAX_NOTE_CHARS = 1000
 # What the console may read from the clip bucket, and nothing else (the console role is scoped the same).
 MEDIA_PREFIXES = (f"{CLIP_PREFIX}/", f"{SNAPSHOT_PREFIX}/")
+CLIP_PENDING_REASON = "the clip follows after the post-roll"
 
 
 class TriageStatus(StrEnum):
@@ -109,7 +110,8 @@ class AlertRecord(BaseModel):
 
 
 def alert_record(context: AlertContext) -> AlertRecord:
-    job, clip = context.job, context.clip
+    # The first message has no clip yet: the record says it follows, and the second message fills it in.
+    job, clip = context.job, context.clip or ClipOutcome.missing(CLIP_PENDING_REASON)
     # The snapshot writer's keys (facewatch.domain.snapshot): the console checks they exist when it shows them.
     snapshots = snapshot_keys(job.camera_id, job.frame_time, job.alert_id)
     return AlertRecord(

@@ -14,7 +14,6 @@ OpenSearch, however slow, never holds up a notification.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import time
@@ -114,7 +113,6 @@ def error_code(error: Exception) -> str:
     return code if isinstance(code, str) else aws.error_code(error)
 
 
-CLIP_PENDING_REASON = "the clip follows after the post-roll"
 # _publish's answer when phase 1's publish is in doubt (the job goes on to phase 2).
 _IN_DOUBT = "(in doubt)"
 LATENCY_METRICS = {
@@ -591,8 +589,7 @@ class AlertStage:
         redelivery never undoes triage (create is conditional; the clip update keeps every other field)."""
         if self._records is None:
             return
-        clip = context.clip or ClipOutcome.missing(CLIP_PENDING_REASON)
-        record = alert_record(dataclasses.replace(context, clip=clip))
+        record = alert_record(context)
         if self._records.create(record, self._settings.alert_record_retention_days * 86_400):
             return
         if context.clip is None:
