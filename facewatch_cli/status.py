@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from facewatch.adapters.aws import error_code
 from facewatch.domain.cameras import CameraPlace
-from facewatch_cli import clients, output, stack_outputs
+from facewatch_cli import clients, compliance, output, retention, stack_outputs
 from facewatch_cli.cameras import registered_cameras
 from facewatch_cli.main import CommandError
 
@@ -100,7 +100,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "(default: --stack's DetectionMode; without it, a camera without a processor is checked by its heartbeat)",
     )
     stack_outputs.add_arguments(
-        status, stack_outputs.CAMERA_TABLE, stack_outputs.DETECTOR_FUNCTION, stack_outputs.SAMPLER_METRICS_NAMESPACE
+        status,
+        stack_outputs.CAMERA_TABLE,
+        stack_outputs.DETECTOR_FUNCTION,
+        stack_outputs.SAMPLER_METRICS_NAMESPACE,
+        retention.PRIVACY_TABLE,
     )
     status.set_defaults(run=show_status)
 
@@ -512,11 +516,15 @@ def show_status(args: argparse.Namespace) -> int:
     )
     lag = detector_problem(detector, args.max_iterator_age)
     attention = [health for health in healths if health.problems]
+    # Sites whose privacy profile limits matching: their cameras run, and raise fewer alerts or none, by design.
+    restricted = compliance.restricted_site_lines(args, {camera: place.site for camera, place in places.items()})
     if args.json:
-        output.print_json(status_report(healths, detector, lag, now, args.quiet_after))
+        output.print_json({**status_report(healths, detector, lag, now, args.quiet_after), "privacy": restricted})
     else:
         print(detector_line(detector, lag))
         print(render_table(healths, now))
         summary = f"{len(attention)} of {len(healths)} camera(s) need attention." if attention else None
         print(summary or f"All {len(healths)} camera(s) OK.")
+        for line in restricted:
+            print(line)
     return output.EXIT_ATTENTION if attention or lag else 0

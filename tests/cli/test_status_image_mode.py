@@ -107,3 +107,25 @@ def test_frames_skipped_over_the_budget_need_attention_and_budget_use_is_shown(
     assert dock["problems"] == ["7 frame(s) with a face skipped over the Rekognition budget in the last 5 min"]
     last = datetime.fromisoformat(dock["sampler"]["last_heartbeat_minute"])
     assert (datetime.now(UTC) - last).total_seconds() < 180
+
+
+def test_a_site_whose_profile_turns_matching_off_says_so_and_stays_healthy(
+    cli: Cli, aws_clients: AwsClients, registered: str, stack
+) -> None:
+    # given a site whose privacy profile allows no matching, its cameras online
+    privacy = ("--privacy-table", stack.privacy_table_name)
+    assigned = cli(
+        "compliance", "site", "set", "--site", "SEOUL-HQ", "--profile", "kr", "--matching", "off", "--confirm", "dpo",
+        *privacy,
+    )  # fmt: skip
+    for camera_id in (LOBBY, DOCK, ROOF):
+        heartbeat(aws_clients, camera_id, online=True)
+
+    run = status(cli, registered, *privacy)
+
+    # then status names the site and why its cameras raise nothing; that is no fault
+    assert assigned.code == 0, assigned.err
+    assert run.code == 0, run.out + run.err
+    assert run.out.splitlines()[-1] == (
+        f"Site SEOUL-HQ: matching off (privacy profile kr): no alert at all from 3 camera(s): {DOCK}, {LOBBY}, {ROOF}."
+    )
