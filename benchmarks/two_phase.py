@@ -47,6 +47,70 @@ def frame_jpeg() -> bytes:
     return out.getvalue()
 
 
+class EmulatedIngest:
+    """A local stand-in for KVS behind the real kinesis-video-archived-media client: GetImages answers
+    NO_MEDIA until INGEST_DELAY_SECONDS after the asked frame time, then a JPEG. It answers from botocore's
+    `before-call` event, as botocore's Stubber does, so no request leaves the process."""
+
+    def __init__(self, session: Any) -> None:
+        import base64
+
+        self._session = session
+        self._jpeg = base64.b64encode(frame_jpeg()).decode()
+        self._asked: list[Any] = []
+
+    def _remember_time(self, params: dict[str, Any], **_: Any) -> None:
+        self._asked.append(params["StartTimestamp"])
+
+    def _answer(self, **_: Any) -> tuple[Any, dict[str, Any]]:
+        from botocore.awsrequest import AWSResponse
+        from botocore.compat import HTTPHeaders
+
+        start = self._asked[-1]
+        ready = time.time() >= start.timestamp() + INGEST_DELAY_SECONDS
+        image: dict[str, Any] = {"TimeStamp": start}
+        image.update({"ImageContent": self._jpeg} if ready else {"Error": "NO_MEDIA"})
+        return AWSResponse("https://kvs.local", 200, HTTPHeaders(), None), {"Images": [image]}
+
+    def client(self, _endpoint: str) -> Any:
+        client = self._session.client("kinesis-video-archived-media", endpoint_url="https://kvs.local")
+        client.meta.events.register("provide-client-params.kinesis-video-archived-media.GetImages", self._remember_time)
+        client.meta.events.register("before-call.kinesis-video-archived-media.GetImages", self._answer)
+        return client
+
+
+def _create_cameras(session: Any, alerts: int) -> list[str]:
+    """One camera per alert (each its own dedup window), each a KVS stream known by the records' ARN (moto
+    stamps its own creation time into an ARN; a real one carries the stream's)."""
+    from moto.kinesisvideo.models import kinesisvideo_backends
+    from tests.support.records import kvs_stream_arn
+
+    kvs = session.client("kinesisvideo")
+    streams = kinesisvideo_backends["123456789012"]["us-east-1"].streams
+    cameras = [f"bench-lobby-{n:02d}" for n in range(alerts)]
+    for camera in cameras:
+        created = kvs.create_stream(StreamName=camera, DataRetentionInHours=24)["StreamARN"]
+        streams[kvs_stream_arn(camera)] = streams.pop(created)
+        streams[kvs_stream_arn(camera)].arn = kvs_stream_arn(camera)
+    return cameras
+
+
+class Publishes:
+    """When each message of each alert was handed to SNS, and what became of each snapshot."""
+
+    def __init__(self) -> None:
+        self.times: dict[tuple[str, int], float] = {}
+        self.snapshot_status: dict[str, str] = {}
+
+    def record(self, params: dict[str, Any], **_: Any) -> None:
+        import json
+
+        notice = json.loads(json.loads(params["Message"])["sqs"])
+        self.times[(notice["alert_id"], notice["sequence"])] = time.time()
+        if notice["sequence"] == 1:
+            self.snapshot_status[notice["alert_id"]] = notice["snapshot"]["reason"] or notice["snapshot"]["status"]
+
+
 def run(alerts: int = ALERTS) -> dict[str, Any]:
     """The measurement; the process environment and facewatch's cached settings are as before afterwards."""
     saved = dict(os.environ)
@@ -64,22 +128,15 @@ def run(alerts: int = ALERTS) -> dict[str, Any]:
 
 
 def _run(alerts: int) -> dict[str, Any]:
-    import base64
-    import json
-    from datetime import datetime
-
     import boto3
-    from botocore.awsrequest import AWSResponse
-    from botocore.compat import HTTPHeaders
     from facewatch_local.stack import deploy_emulated_stack
     from moto import mock_aws
-    from moto.kinesisvideo.models import kinesisvideo_backends
     from tests.support.kinesis import kinesis_event
     from tests.support.lambda_context import FakeLambdaContext
-    from tests.support.records import face_search_record, kvs_stream_arn, unknown_face
+    from tests.support.records import face_search_record, unknown_face
 
     with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1")
+        session = boto3.session.Session(region_name="us-east-1")  # the account and region of _create_cameras
         stack = deploy_emulated_stack(session, parameter_overrides={"ClipPostRollSeconds": str(POST_ROLL_SECONDS)})
         os.environ.update(stack.detector_env())
         os.environ.update(stack.alert_env())
@@ -97,40 +154,9 @@ def _run(alerts: int) -> dict[str, Any]:
 
         for factory in (config.detector_settings, config.alert_settings, aws.client, aws.session, detector.detector):
             factory.cache_clear()
-        # One camera per alert (each its own dedup window), each a KVS stream known by the records' ARN.
-        kvs = session.client("kinesisvideo")
-        streams = kinesisvideo_backends["123456789012"]["us-east-1"].streams
-        cameras = [f"bench-lobby-{n:02d}" for n in range(alerts)]
-        for camera in cameras:
-            created = kvs.create_stream(StreamName=camera, DataRetentionInHours=24)["StreamARN"]
-            streams[kvs_stream_arn(camera)] = streams.pop(created)
-            streams[kvs_stream_arn(camera)].arn = kvs_stream_arn(camera)
-
-        jpeg = base64.b64encode(frame_jpeg()).decode()
+        cameras = _create_cameras(session, alerts)
         frames: dict[str, float] = {}
-
-        asked: list[datetime] = []
-
-        def remember_time(params: dict[str, Any], **_: Any) -> None:
-            asked.append(params["StartTimestamp"])
-
-        def get_images(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-            """The stand-in for KVS: the frame is served INGEST_DELAY_SECONDS after its time."""
-            start = asked[-1]
-            ready = time.time() >= start.timestamp() + INGEST_DELAY_SECONDS
-            image: dict[str, Any] = {"TimeStamp": start}
-            image.update({"ImageContent": jpeg} if ready else {"Error": "NO_MEDIA"})
-            return AWSResponse("https://kvs.local", 200, HTTPHeaders(), None), {"Images": [image]}
-
-        def media_client(endpoint: str) -> Any:
-            client = session.client("kinesis-video-archived-media", endpoint_url="https://kvs.local")
-            client.meta.events.register("provide-client-params.kinesis-video-archived-media.GetImages", remember_time)
-            # Answering from before-call skips the HTTP request, as botocore's Stubber does.
-            client.meta.events.register(
-                "before-call.kinesis-video-archived-media.GetImages",
-                get_images,  # type: ignore[arg-type]
-            )
-            return client
+        media_client = EmulatedIngest(session).client
 
         settings = config.alert_settings()
         stage = AlertStage(
@@ -146,16 +172,9 @@ def _run(alerts: int) -> dict[str, Any]:
             queue=JobQueue(settings.alert_dead_letter_queue_url),
         )
         sqs = session.client("sqs")
-        sns_times: dict[tuple[str, int], float] = {}
-        snapshot_status: dict[str, str] = {}
-
-        def published(params: dict[str, Any], **_: Any) -> None:
-            notice = json.loads(json.loads(params["Message"])["sqs"])
-            sns_times[(notice["alert_id"], notice["sequence"])] = time.time()
-            if notice["sequence"] == 1:
-                snapshot_status[notice["alert_id"]] = notice["snapshot"]["reason"] or notice["snapshot"]["status"]
-
-        aws.client("sns").meta.events.register("provide-client-params.sns.Publish", published)
+        published = Publishes()
+        aws.client("sns").meta.events.register("provide-client-params.sns.Publish", published.record)
+        sns_times, snapshot_status = published.times, published.snapshot_status
 
         arrivals: dict[str, float] = {}
 
@@ -203,6 +222,26 @@ def _run(alerts: int) -> dict[str, Any]:
             if poll_once() == 0:
                 time.sleep(0.2)
 
+    return _summary(alerts, arrivals, frames, sns_times, snapshot_status)
+
+
+def _spread(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None, "max": None}
+    return {
+        "p50": round(statistics.median(values), 3),
+        "p95": round(percentile(values, 0.95), 3),
+        "max": round(max(values), 3),
+    }
+
+
+def _summary(
+    alerts: int,
+    arrivals: dict[str, float],
+    frames: dict[str, float],
+    sns_times: dict[tuple[str, int], float],
+    snapshot_status: dict[str, str],
+) -> dict[str, Any]:
     phase1 = [sns_times[(a, 1)] - arrivals[a] for a in arrivals if (a, 1) in sns_times]
     phase2 = [sns_times[(a, 2)] - frames[a] for a in arrivals if (a, 2) in sns_times]
     return {
@@ -210,16 +249,8 @@ def _run(alerts: int) -> dict[str, Any]:
         "record_lag_seconds": RECORD_LAG_SECONDS,
         "ingest_delay_seconds": INGEST_DELAY_SECONDS,
         "post_roll_seconds": POST_ROLL_SECONDS,
-        "arrival_to_phase1_seconds": {
-            "p50": round(statistics.median(phase1), 3) if phase1 else None,
-            "p95": round(percentile(phase1, 0.95), 3) if phase1 else None,
-            "max": round(max(phase1), 3) if phase1 else None,
-        },
-        "frame_to_phase2_seconds": {
-            "p50": round(statistics.median(phase2), 3) if phase2 else None,
-            "p95": round(percentile(phase2, 0.95), 3) if phase2 else None,
-            "max": round(max(phase2), 3) if phase2 else None,
-        },
+        "arrival_to_phase1_seconds": _spread(phase1),
+        "frame_to_phase2_seconds": _spread(phase2),
         "snapshots": dict(Counter(snapshot_status.values())),
         "targets": {
             "phase1_p95_met": bool(phase1) and percentile(phase1, 0.95) <= TARGET_PHASE1_P95_SECONDS,

@@ -26,7 +26,7 @@ EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 DETECTOR_DEFAULTS = {
     "MIN_FACE_CONFIDENCE": "90",
     "DEDUP_WINDOW_SECONDS": "60",
-    "ALERT_DELAY_SECONDS": "15",
+    "ALERT_DELAY_SECONDS": "0",
     "CLIP_POST_ROLL_SECONDS": "10",
     "MIN_FACE_HEIGHT_RATIO": "0",
     "MIN_FACE_SHARPNESS": "0",
