@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 from facewatch_sampler.app import build_sampler
 from facewatch_sampler.frames import OpenCvSource
 from facewatch_sampler.rekognition import RekognitionFaces
-from facewatch_sampler.settings import SamplerSettings
+from facewatch_sampler.settings import SamplerSettings, SearchMode
 from PIL import Image
 from tests.sampler.scene import EMPLOYEE, VISITOR, face_box
 from tests.sampler.support import COLLECTION_ID, FACE_MATCH_THRESHOLD, expect_detect_faces, expect_search, read_stream
@@ -52,6 +52,7 @@ def test_each_analysed_frame_is_uploaded_under_the_cameras_prefix_and_reaches_th
         collection_id=COLLECTION_ID,
         face_match_threshold=FACE_MATCH_THRESHOLD,
         snapshot_bucket=stack.clip_bucket_name,
+        search=SearchMode.FACES,  # SearchFacesByImage only: the users search is tested in the pipeline tests
     )
     sampler = build_sampler(
         settings,

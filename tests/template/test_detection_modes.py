@@ -257,13 +257,13 @@ def test_the_proxy_publishes_metrics_only_in_the_samplers_namespace() -> None:
     assert grant["Condition"] == {"StringEquals": {"cloudwatch:namespace": "Acme/Sampler"}}
 
 
-def test_edge_uploads_expire_with_the_clips(template: dict[str, Any]) -> None:
-    # when
+def test_edge_uploads_expire_with_the_snapshots(template: dict[str, Any]) -> None:
+    # when: what site proxies upload (ProxyRole, edge/<camera id>/...) is the image-mode alert's snapshot
     rules = template["Resources"]["ClipBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     # then
     assert {
-        "Id": "ExpireEdgeUploads",
+        "Id": "ExpireEdgeFrames",
         "Status": "Enabled",
         "Prefix": "edge/",
-        "ExpirationInDays": {"Ref": "ClipRetentionDays"},
+        "ExpirationInDays": {"Ref": "SnapshotRetentionDays"},
     } in rules
