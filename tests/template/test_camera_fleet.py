@@ -721,31 +721,26 @@ def test_the_camera_template_lints_clean_and_the_linter_reads_it() -> None:
 def test_the_linter_sees_inside_the_camera_loop() -> None:
     # given: the parent's lint would pass vacuously if cfn-lint skipped the loop's resources
     from cfnlint.api import lint_all
+    from cfnlint.decode.decode import decode_str
 
     text = with_camera_names(TEMPLATE_PATH.read_text(), CAMERAS)
     looped = "        Condition: HasCameras\n        Properties:\n          TemplateURL:"
-    broken = text.replace(looped, looped.replace("HasCameras", "NoSuchCondition"))
+    broken, _ = decode_str(text.replace(looped, looped.replace("HasCameras", "NoSuchCondition")))
+    assert broken is not None
+    # Only the loop and what it names: the whole stack's conditions keep cfn-lint's solver busy for minutes.
+    loop = {"Fn::ForEach::Cameras": broken["Resources"]["Fn::ForEach::Cameras"]}
+    named = set(references(loop))
+    minimal = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": broken["Transform"],
+        "Parameters": broken["Parameters"],
+        "Conditions": broken["Conditions"],
+        "Resources": {
+            **loop,
+            **{name: {"Type": "AWS::SNS::Topic"} for name in named if name in broken["Resources"]},
+        },
+    }
     # when
-    matches = lint_all(broken)
+    matches = lint_all(json.dumps(minimal))
     # then
     assert "E3015" in {match.rule.id for match in matches}
-
-
-@pytest.mark.parametrize("mode", ["stream", "image"])
-def test_each_camera_alarms_when_its_records_are_quarantined(mode: str) -> None:
-    # given a camera whose clock runs ahead: its records keep arriving and are all quarantined
-    deployment = camera_stack("Lobby01", DetectionMode=mode)
-    alarm = camera_resource("QuarantineAlarm")["Properties"]
-    video = deployment.resolve_string(camera_resource("VideoStream")["Properties"]["Name"])
-    # then the alarm watches the detector's QuarantinedRecords for exactly this camera id
-    assert deployment.resolve(alarm["Dimensions"]) == [
-        {"Name": "CameraId", "Value": video},
-        {"Name": "service", "Value": "facewatch-detector"},
-    ]
-    assert (alarm["Namespace"], alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
-        "Facewatch",
-        "QuarantinedRecords",
-        "GreaterThanThreshold",
-        0,
-    )
-    assert deployment.resolve(alarm["AlarmActions"]) == [PARENT_RESOURCES["OpsAlarmTopic"].ref]
